@@ -1,0 +1,131 @@
+import mongoose, { type Connection, Schema, type Types } from 'mongoose';
+
+import { spawnEmbeddedServer } from '../src/db/embedded';
+
+interface BenchUser {
+  email: string;
+  name: string;
+}
+
+interface BenchTodo {
+  owner: Types.ObjectId;
+  title: string;
+  createdAt: Date;
+}
+
+async function runFor(ms: number, op: (i: number) => Promise<unknown>): Promise<number> {
+  const start = performance.now();
+  let n = 0;
+  while (performance.now() - start < ms) {
+    await op(n);
+    n++;
+  }
+  return (n * 1000) / (performance.now() - start);
+}
+
+/**
+ * Operations per second of `op` run back to back (one at a time, as a request handler would),
+ * after a warm-up of at least a second so that JIT compilation on both sides does not count.
+ */
+async function opsPerSecond(ms: number, op: (i: number) => Promise<unknown>): Promise<number> {
+  await runFor(Math.max(ms / 2, 1_000), op);
+  return Math.round(await runFor(ms, op));
+}
+
+async function insertInChunks<T>(
+  model: mongoose.Model<T>,
+  count: number,
+  make: (i: number) => T,
+  offset = 0,
+): Promise<void> {
+  const chunk = 5_000;
+  for (let start = 0; start < count; start += chunk) {
+    const docs = Array.from({ length: Math.min(chunk, count - start) }, (_, i) =>
+      make(offset + start + i),
+    );
+    await model.collection.insertMany(docs as never[], { ordered: false });
+  }
+}
+
+const email = (i: number) => `user${i}@example.com`;
+
+/**
+ * The embedded server as `npm start` runs it (a forked process), driven through mongoose:
+ * single inserts, findOne by a unique field at 1k and 100k documents, and a sorted page of 20
+ * over a compound index.
+ */
+export async function benchEmbeddedDb(opts: { quick: boolean }): Promise<Record<string, number>> {
+  const phaseMs = opts.quick ? 1_000 : 3_000;
+  const large = 100_000;
+  const owners = opts.quick ? 50 : 100;
+  const todosPerOwner = opts.quick ? 200 : 1_000;
+
+  const server = await spawnEmbeddedServer({ port: 0 });
+  let conn: Connection | undefined;
+  try {
+    conn = await mongoose.createConnection(server.uri, { dbName: 'bench' }).asPromise();
+    const User = conn.model(
+      'BenchUser',
+      new Schema<BenchUser>({ email: { type: String, unique: true }, name: String }),
+    );
+    const todoSchema = new Schema<BenchTodo>({
+      owner: Schema.Types.ObjectId,
+      title: String,
+      createdAt: Date,
+    });
+    todoSchema.index({ owner: 1, createdAt: -1 });
+    const Todo = conn.model('BenchTodo', todoSchema);
+    await Promise.all([User.init(), Todo.init()]);
+
+    const results: Record<string, number> = {};
+
+    let inserted = 0;
+    results['insertOne/s'] = await opsPerSecond(phaseMs, () =>
+      User.create({ email: `single${inserted++}@example.com`, name: 'single' }),
+    );
+
+    await insertInChunks(User, 1_000, (i) => ({ email: email(i), name: `user ${i}` }));
+    results['findOne by unique field/s @1k'] = await opsPerSecond(phaseMs, (i) =>
+      User.findOne({ email: email((i * 7919) % 1_000) }).lean(),
+    );
+
+    const bulkStart = performance.now();
+    await insertInChunks(
+      User,
+      large - 1_000,
+      (i) => ({ email: email(i), name: `user ${i}` }),
+      1_000,
+    );
+    results['insertMany docs/s'] = Math.round(
+      ((large - 1_000) * 1000) / (performance.now() - bulkStart),
+    );
+
+    results['findOne by unique field/s @100k'] = await opsPerSecond(phaseMs, (i) =>
+      User.findOne({ email: email((i * 7919) % large) }).lean(),
+    );
+    results['findOne ratio 100k/1k'] =
+      Math.round(
+        (results['findOne by unique field/s @100k'] / results['findOne by unique field/s @1k']) *
+          100,
+      ) / 100;
+
+    const ownerIds = Array.from({ length: owners }, () => new mongoose.Types.ObjectId());
+    const base = Date.now() - 86_400_000;
+    await insertInChunks(Todo, owners * todosPerOwner, (i) => ({
+      owner: ownerIds[i % owners],
+      title: `todo ${i}`,
+      createdAt: new Date(base + i * 1000),
+    }));
+    results[`sorted page of 20 by {owner, createdAt}/s (${todosPerOwner}/owner)`] =
+      await opsPerSecond(phaseMs, (i) =>
+        Todo.find({ owner: ownerIds[i % owners] })
+          .sort({ createdAt: -1 })
+          .limit(20)
+          .lean(),
+      );
+    return results;
+  } finally {
+    await conn?.close();
+    await server.stop();
+  }
+}

@@ -1,0 +1,44 @@
+import { startEmbeddedServer } from './index';
+
+/** `--port N` (0 picks a free port); 27017 by default. */
+function parsePort(argv: string[]): number {
+  const i = argv.indexOf('--port');
+  const raw = i === -1 ? argv.find((a) => a.startsWith('--port='))?.slice(7) : argv[i + 1];
+  if (raw === undefined) return 27017;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    process.stderr.write(`Invalid --port: ${raw}\n`);
+    process.exit(2);
+  }
+  return port;
+}
+
+async function main(): Promise<void> {
+  const server = await startEmbeddedServer({ port: parsePort(process.argv.slice(2)) });
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    void server.stop().finally(() => process.exit(0));
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+
+  if (process.send) {
+    // Forked by spawnEmbeddedServer: report over IPC, and die with the parent (the IPC
+    // channel closes when the parent exits, however it exits).
+    process.on('disconnect', stop);
+    process.send({ type: 'ready', uri: server.uri });
+    return;
+  }
+  process.stdout.write(
+    `Embedded MongoDB-compatible server (in memory) listening on ${server.uri}\n`,
+  );
+}
+
+main().catch((err: unknown) => {
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`Embedded MongoDB-compatible server failed to start: ${message}\n`);
+  if (process.send) process.send({ type: 'error', message });
+  process.exit(1);
+});

@@ -1,0 +1,113 @@
+import { Query } from 'mingo/query';
+import { type AnyObject } from 'mingo/types';
+
+import { type Doc, inDocumentOrder, kindOf } from '../bson-values';
+import { badValue, unsupported } from '../errors';
+import { contextFor, mingoOptions } from './operators';
+
+/**
+ * Operators that MongoDB knows but this server cannot honour faithfully: server-side
+ * JavaScript, text and geo search, schema validation. They are refused instead of being
+ * mis-evaluated or reported as unknown.
+ */
+const refusedOperators = new Set([
+  '$where',
+  '$function',
+  '$accumulator',
+  '$text',
+  '$near',
+  '$nearSphere',
+  '$geoWithin',
+  '$geoIntersects',
+  '$geoNear',
+  '$within',
+  '$jsonSchema',
+  '$sampleRate',
+  '$meta',
+  '$search',
+  '$searchMeta',
+  '$vectorSearch',
+]);
+
+/** Throws CommandNotSupported for any refused operator anywhere inside `value`. */
+export function refuseUnsupportedOperators(value: unknown): void {
+  if (Array.isArray(value)) {
+    for (const v of value) refuseUnsupportedOperators(v);
+    return;
+  }
+  if (kindOf(value) !== 'object') return;
+  for (const [k, v] of Object.entries(value as Doc)) {
+    if (refusedOperators.has(k)) throw unsupported(`The ${k} operator`);
+    refuseUnsupportedOperators(v);
+  }
+}
+
+export interface CompiledFilter {
+  readonly filter: Doc;
+  readonly query: Query;
+  readonly variables?: AnyObject;
+  test(doc: Doc): boolean;
+}
+
+/** Plain `field: value` pairs cannot be invalid, so compiling them may wait until needed. */
+function isPlainEquality(filter: Doc): boolean {
+  for (const [k, v] of Object.entries(filter)) {
+    if (k.startsWith('$')) return false;
+    if (kindOf(v) === 'object' && Object.keys(v as Doc).some((f) => f.startsWith('$')))
+      return false;
+  }
+  return true;
+}
+
+/**
+ * Compiles a query filter with the BSON-aware operator set. `$comment` is an annotation.
+ * Plain equality filters are compiled lazily: an index lookup often answers them alone.
+ */
+export function compileFilter(
+  raw: unknown,
+  variables?: AnyObject,
+  projection?: unknown,
+): CompiledFilter {
+  if (raw === undefined || raw === null) raw = {};
+  if (kindOf(raw) !== 'object') throw badValue('query filter must be an object');
+  let filter = raw as Doc;
+  if ('$comment' in filter) {
+    filter = { ...filter };
+    delete filter.$comment;
+  }
+  refuseUnsupportedOperators(filter);
+  const compile = () => new Query(filter, mingoOptions(contextFor(filter, projection), variables));
+  let query = isPlainEquality(filter) ? undefined : compile();
+  const empty = Object.keys(filter).length === 0;
+  return {
+    filter,
+    variables,
+    get query() {
+      return (query ??= compile());
+    },
+    test: empty ? () => true : (doc: Doc) => (query ??= compile()).test(doc),
+  };
+}
+
+/** Applies a find-style projection (inclusion, exclusion, `$slice`, `$elemMatch`, `a.$`). */
+export function projectDocuments(
+  docs: Doc[],
+  compiled: CompiledFilter,
+  projection: unknown,
+): Doc[] {
+  if (projection === undefined || projection === null) return docs;
+  if (kindOf(projection) !== 'object') throw badValue('projection must be an object');
+  const spec = projection as Doc;
+  if (Object.keys(spec).length === 0 || docs.length === 0) return docs;
+  refuseUnsupportedOperators(spec);
+  // Only the positional `a.$` form needs the filter; otherwise no document may be dropped.
+  const positional = Object.keys(spec).some((k) => k.endsWith('.$'));
+  const query = positional
+    ? compiled.query
+    : new Query({}, mingoOptions(contextFor({}, spec), compiled.variables));
+  const projected = query.find<Doc>(docs, spec as AnyObject).all();
+  if (projected.length !== docs.length) {
+    throw badValue('The positional operator did not find the match needed from the query.');
+  }
+  return projected.map((doc, i) => inDocumentOrder(doc, docs[i]));
+}

@@ -1,0 +1,271 @@
+import { Context } from 'mingo/core';
+import { Lazy, type Iterator } from 'mingo/lazy';
+import * as accumulatorOps from 'mingo/operators/accumulator';
+import * as expressionOps from 'mingo/operators/expression';
+import * as pipelineOps from 'mingo/operators/pipeline';
+import * as projectionOps from 'mingo/operators/projection';
+import * as queryOps from 'mingo/operators/query';
+import * as windowOps from 'mingo/operators/window';
+import { type AnyObject, type Options } from 'mingo/types';
+
+import {
+  bsonTypeAlias,
+  compareValues,
+  type Doc,
+  inDocumentOrder,
+  isNumeric,
+  keyOf,
+  kindOf,
+  typeRankOf,
+  valuesEqual,
+} from '../bson-values';
+import { badValue } from '../errors';
+import { sortDocuments } from './sort';
+
+/**
+ * mingo compares values with JS semantics: Long and Decimal128 are opaque objects to it, and
+ * ObjectId ordering relies on string conversion. The comparison query operators are therefore
+ * replaced by BSON-aware ones built on compareValues/valuesEqual; everything else (logical,
+ * element, array, evaluation operators, expressions, projection) is mingo's own.
+ */
+
+/**
+ * The values a path designates in a document, without expanding a final array: arrays met
+ * along the path are traversed element-wise; a missing field yields `undefined`.
+ */
+function leafValues(doc: unknown, parts: string[]): unknown[] {
+  const out: unknown[] = [];
+  walkLeaves(doc, parts, 0, out);
+  return out;
+}
+
+function walkLeaves(value: unknown, parts: string[], i: number, out: unknown[]): void {
+  if (i === parts.length) {
+    out.push(value);
+    return;
+  }
+  const part = parts[i];
+  if (Array.isArray(value)) {
+    if (/^\d+$/.test(part)) {
+      const element = value[Number(part)];
+      if (element !== undefined) walkLeaves(element, parts, i + 1, out);
+    }
+    // Only documents inside the array are descended; nested arrays are not, as in MongoDB.
+    let reached = false;
+    for (const el of value) {
+      if (kindOf(el) === 'object') {
+        reached = true;
+        walkLeaves(el, parts, i, out);
+      }
+    }
+    if (!reached && !/^\d+$/.test(part)) out.push(undefined);
+    return;
+  }
+  if (kindOf(value) === 'object') {
+    walkLeaves((value as Doc)[part], parts, i + 1, out);
+    return;
+  }
+  out.push(undefined);
+}
+
+type LeafPredicate = (leaf: unknown) => boolean;
+type FieldOperator = (
+  selector: string,
+  rhs: unknown,
+  options: Options,
+) => (doc: AnyObject) => boolean;
+
+function fieldOperator(build: (rhs: unknown) => LeafPredicate): FieldOperator {
+  return (selector, rhs) => {
+    const parts = selector.split('.');
+    const test = build(rhs);
+    return (doc) => leafValues(doc, parts).some(test);
+  };
+}
+
+function negate(op: FieldOperator): FieldOperator {
+  return (selector, rhs, options) => {
+    const positive = op(selector, rhs, options);
+    return (doc) => !positive(doc);
+  };
+}
+
+function equalsPredicate(rhs: unknown): LeafPredicate {
+  return (leaf) => {
+    if (valuesEqual(leaf, rhs)) return true;
+    return Array.isArray(leaf) && leaf.some((el) => valuesEqual(el, rhs));
+  };
+}
+
+function rangePredicate(accept: (cmp: number) => boolean): (rhs: unknown) => LeafPredicate {
+  return (rhs) => {
+    const rank = typeRankOf(rhs);
+    const rhsKind = kindOf(rhs);
+    const crossType = rhsKind === 'minKey' || rhsKind === 'maxKey';
+    const comparable = (v: unknown) => crossType || typeRankOf(v) === rank;
+    const check = (v: unknown) => comparable(v) && accept(compareValues(v, rhs));
+    return (leaf) => {
+      if (Array.isArray(leaf)) {
+        if (Array.isArray(rhs) && check(leaf)) return true;
+        return leaf.some(check);
+      }
+      return check(leaf);
+    };
+  };
+}
+
+function inPredicate(rhs: unknown): LeafPredicate {
+  if (!Array.isArray(rhs)) throw badValue('$in needs an array');
+  const keys = new Set<string>();
+  const patterns: RegExp[] = [];
+  for (const v of rhs) {
+    if (kindOf(v) === 'regex') patterns.push(v as RegExp);
+    else if (kindOf(v) === 'object' && Object.keys(v as Doc).some((k) => k.startsWith('$'))) {
+      throw badValue('cannot nest $ under $in');
+    } else keys.add(keyOf(v));
+  }
+  const matchOne = (v: unknown) =>
+    keys.has(keyOf(v)) ||
+    (patterns.length > 0 && typeof v === 'string' && patterns.some((re) => re.test(v)));
+  return (leaf) => {
+    if (matchOne(leaf)) return true;
+    return Array.isArray(leaf) && leaf.some(matchOne);
+  };
+}
+
+const typeNumbers: Record<number, string> = {
+  1: 'double',
+  2: 'string',
+  3: 'object',
+  4: 'array',
+  5: 'binData',
+  6: 'undefined',
+  7: 'objectId',
+  8: 'bool',
+  9: 'date',
+  10: 'null',
+  11: 'regex',
+  13: 'javascript',
+  14: 'symbol',
+  16: 'int',
+  17: 'timestamp',
+  18: 'long',
+  19: 'decimal',
+  [-1]: 'minKey',
+  127: 'maxKey',
+};
+
+const typeAliases = new Set([...Object.values(typeNumbers), 'number']);
+
+function typePredicate(rhs: unknown): LeafPredicate {
+  const wanted = (Array.isArray(rhs) ? rhs : [rhs]).map((t) => {
+    const alias = typeof t === 'string' ? t : typeNumbers[Number(t)];
+    if (alias === undefined || !typeAliases.has(alias)) {
+      throw badValue(`Unknown type name alias: ${String(t)}`);
+    }
+    return alias;
+  });
+  const matches = (v: unknown) => {
+    if (v === undefined) return false;
+    if (wanted.includes('number') && isNumeric(v)) return true;
+    return wanted.includes(bsonTypeAlias(v));
+  };
+  return (leaf) => {
+    if (matches(leaf)) return true;
+    return Array.isArray(leaf) && leaf.some(matches);
+  };
+}
+
+const $eq = fieldOperator(equalsPredicate);
+const $in = fieldOperator(inPredicate);
+
+const bsonQueryOperators: Record<string, FieldOperator> = {
+  $eq,
+  $ne: negate($eq),
+  $gt: fieldOperator(rangePredicate((c) => c > 0)),
+  $gte: fieldOperator(rangePredicate((c) => c >= 0)),
+  $lt: fieldOperator(rangePredicate((c) => c < 0)),
+  $lte: fieldOperator(rangePredicate((c) => c <= 0)),
+  $in,
+  $nin: negate($in),
+  $type: fieldOperator(typePredicate),
+};
+
+function $sort(coll: Iterator, spec: AnyObject): Iterator {
+  return coll.transform((docs: Doc[]) => Lazy(sortDocuments(docs, spec)));
+}
+
+/** mingo's $project, with fields in mongod's order (`_id`, then the document's order). */
+function $project(coll: Iterator, spec: AnyObject, options: Options): Iterator {
+  return coll.map((doc: Doc) =>
+    inDocumentOrder(pipelineOps.$project(Lazy([doc]), spec, options).collect<Doc>()[0], doc),
+  );
+}
+
+/**
+ * The operator set every query, update and pipeline runs with. `extraPipeline` lets a command
+ * plug in stages bound to the catalog (for example `$lookup`).
+ */
+export function buildContext(extraPipeline: Record<string, unknown> = {}): Context {
+  return Context.init({
+    accumulator: { ...accumulatorOps } as never,
+    expression: { ...expressionOps } as never,
+    pipeline: { ...pipelineOps, $sort, $project, ...extraPipeline } as never,
+    projection: { ...projectionOps } as never,
+    query: { ...queryOps, ...bsonQueryOperators } as never,
+    window: { ...windowOps } as never,
+  });
+}
+
+export const defaultContext = buildContext();
+
+/**
+ * mingo copies every operator table of a context each time a Query is built; with the ~200
+ * expression operators that copy dominates a findOne. Filters and projections that use only
+ * query and projection operators get a context holding just those.
+ */
+const leanContext = Context.init({
+  query: { ...queryOps, ...bsonQueryOperators } as never,
+  projection: { ...projectionOps } as never,
+});
+
+const leanQueryOperators = new Set([...Object.keys(queryOps), '$options']);
+
+/** Filters need expression operators only through `$expr` (or operators mingo lacks). */
+function filterNeedsFullContext(value: unknown): boolean {
+  if (Array.isArray(value)) return value.some(filterNeedsFullContext);
+  if (kindOf(value) !== 'object') return false;
+  for (const [k, v] of Object.entries(value as Doc)) {
+    if (k === '$expr' || (k.startsWith('$') && !leanQueryOperators.has(k))) return true;
+    if (filterNeedsFullContext(v)) return true;
+  }
+  return false;
+}
+
+/** Projections beyond inclusion, exclusion and `$slice` may hold aggregation expressions. */
+function projectionNeedsFullContext(value: unknown): boolean {
+  if (Array.isArray(value)) return value.some(projectionNeedsFullContext);
+  if (kindOf(value) !== 'object') return false;
+  for (const [k, v] of Object.entries(value as Doc)) {
+    if (k.startsWith('$') && k !== '$slice') return true;
+    if (projectionNeedsFullContext(v)) return true;
+  }
+  return false;
+}
+
+/** The cheapest context able to evaluate a filter (or update arguments) and a projection. */
+export function contextFor(filter: unknown, projection?: unknown): Context {
+  return filterNeedsFullContext(filter) || projectionNeedsFullContext(projection)
+    ? defaultContext
+    : leanContext;
+}
+
+export function mingoOptions(context: Context, variables?: AnyObject): Partial<Options> {
+  return {
+    context,
+    // Client-supplied $where/$function/$accumulator never get here (refuseUnsupportedOperators),
+    // while mingo's own $setWindowFields is built on $function and needs scripts enabled.
+    scriptEnabled: true,
+    ...(variables ? { variables } : {}),
+  };
+}

@@ -1,0 +1,434 @@
+import { Decimal128, Long, ObjectId, Timestamp } from 'bson';
+import { type AnyObject } from 'mingo/types';
+import { updateOne } from 'mingo/updater';
+
+import {
+  bsonTypeAlias,
+  cloneValue,
+  compareValues,
+  type Doc,
+  formatValue,
+  getPath,
+  idFirst,
+  isNumeric,
+  isPlainObject,
+  kindOf,
+  setPath,
+  valuesEqual,
+} from '../bson-values';
+import { badValue, CommandError, ErrorCode, failedToParse, typeMismatch } from '../errors';
+import { refuseUnsupportedOperators } from './filter';
+import { contextFor, defaultContext, mingoOptions } from './operators';
+
+const updateOperators = new Set([
+  '$set',
+  '$unset',
+  '$inc',
+  '$mul',
+  '$rename',
+  '$min',
+  '$max',
+  '$currentDate',
+  '$addToSet',
+  '$pop',
+  '$pull',
+  '$pullAll',
+  '$push',
+  '$bit',
+  '$setOnInsert',
+]);
+
+const pipelineUpdateStages = new Set([
+  '$addFields',
+  '$set',
+  '$project',
+  '$unset',
+  '$replaceRoot',
+  '$replaceWith',
+]);
+
+const arrayOperators = new Set(['$push', '$addToSet', '$pop', '$pull', '$pullAll']);
+
+type UpdateKind = 'pipeline' | 'replacement' | 'operators';
+
+export interface UpdateOptions {
+  arrayFilters?: Doc[];
+  /** The statement's filter, needed by the positional `$` operator. */
+  filter?: Doc;
+  /** True when the update builds a document for an upsert (applies `$setOnInsert`). */
+  upsertInsert?: boolean;
+  variables?: AnyObject;
+}
+
+function immutableId(path: string): CommandError {
+  return new CommandError(
+    ErrorCode.ImmutableField,
+    `Performing an update on the path '${path}' would modify the immutable field '_id'`,
+  );
+}
+
+/** Validates an update up front, as mongod does even when nothing matches; returns its kind. */
+export function classifyUpdate(spec: unknown): UpdateKind {
+  if (Array.isArray(spec)) {
+    for (const stage of spec) {
+      const keys = isPlainObject(stage) ? Object.keys(stage) : [];
+      if (keys.length !== 1) {
+        throw failedToParse(
+          'A pipeline stage specification object must contain exactly one field.',
+        );
+      }
+      if (!pipelineUpdateStages.has(keys[0])) {
+        throw new CommandError(
+          ErrorCode.InvalidOptions,
+          `${keys[0]} is not allowed to be used within an update`,
+        );
+      }
+    }
+    refuseUnsupportedOperators(spec);
+    return 'pipeline';
+  }
+  if (!isPlainObject(spec)) {
+    throw typeMismatch('Update argument must be either an object or an array');
+  }
+  const keys = Object.keys(spec);
+  if (keys.length === 0 || !keys[0].startsWith('$')) {
+    const dollar = keys.find((k) => k.startsWith('$'));
+    if (dollar !== undefined) {
+      throw new CommandError(
+        ErrorCode.DollarPrefixedFieldName,
+        `The dollar ($) prefixed field '${dollar}' in '${dollar}' is not allowed in the context of an update's replacement document. Consider using an aggregation pipeline with $replaceWith.`,
+      );
+    }
+    return 'replacement';
+  }
+  for (const op of keys) {
+    if (!updateOperators.has(op)) {
+      throw failedToParse(
+        `Unknown modifier: ${op}. Expected a valid update modifier or pipeline-style update specified as an array`,
+      );
+    }
+    const args = spec[op];
+    if (!isPlainObject(args)) {
+      throw failedToParse(
+        `Modifiers operate on fields but we found type ${bsonTypeAlias(args)} instead. For example: {$mod: {<field>: ...}} not {${op}: ${formatValue(args)}}`,
+      );
+    }
+    for (const [path, arg] of Object.entries(args)) {
+      if (path === '')
+        throw new CommandError(ErrorCode.EmptyFieldName, 'An empty update path is not valid.');
+      if ((op === '$inc' || op === '$mul') && !isNumeric(arg)) {
+        const verb = op === '$inc' ? 'increment' : 'multiply';
+        throw typeMismatch(
+          `Cannot ${verb} with non-numeric argument: {${path}: ${formatValue(arg)}}`,
+        );
+      }
+      if (op === '$rename' && typeof arg !== 'string') {
+        throw badValue(`The 'to' field for $rename must be a string: ${path}: ${formatValue(arg)}`);
+      }
+    }
+  }
+  checkConflicts(spec);
+  refuseUnsupportedOperators(spec);
+  return 'operators';
+}
+
+function checkConflicts(spec: Doc): void {
+  const paths: string[] = [];
+  for (const [op, args] of Object.entries(spec)) {
+    for (const [path, arg] of Object.entries(args as Doc)) {
+      paths.push(path);
+      if (op === '$rename') paths.push(arg as string);
+    }
+  }
+  const sorted = [...paths].sort();
+  for (let i = 1; i < sorted.length; i++) {
+    const a = sorted[i - 1];
+    const b = sorted[i];
+    if (a === b || b.startsWith(`${a}.`)) {
+      throw new CommandError(
+        ErrorCode.ConflictingUpdateOperators,
+        `Updating the path '${b}' would create a conflict at '${a}'`,
+      );
+    }
+  }
+}
+
+const isPositional = (path: string) => path.split('.').some((p) => p.startsWith('$'));
+
+/** mongod refuses to create a field below a scalar; mingo would silently skip it. */
+function checkPathViable(doc: Doc, path: string): void {
+  const parts = path.split('.');
+  let cur: unknown = doc;
+  for (let i = 0; i < parts.length - 1; i++) {
+    const next: unknown = Array.isArray(cur)
+      ? /^\d+$/.test(parts[i])
+        ? cur[Number(parts[i])]
+        : undefined
+      : (cur as Doc)[parts[i]];
+    if (next === undefined) return;
+    const viable = isPlainObject(next) || (Array.isArray(next) && /^\d+$/.test(parts[i + 1] ?? ''));
+    if (!viable) {
+      throw new CommandError(
+        ErrorCode.PathNotViable,
+        `Cannot create field '${parts[i + 1]}' in element {${parts[i]}: ${formatValue(next)}}`,
+      );
+    }
+    cur = next;
+  }
+}
+
+function addNumbers(a: unknown, b: unknown): unknown {
+  const ka = kindOf(a);
+  const kb = kindOf(b);
+  if (ka === 'decimal' || kb === 'decimal') {
+    return Decimal128.fromString(String(Number(String(a)) + Number(String(b))));
+  }
+  if (ka === 'long' || kb === 'long') {
+    const other = ka === 'long' ? b : a;
+    if (kindOf(other) === 'long' || Number.isInteger(other)) {
+      return Long.fromValue(a as Long | number).add(Long.fromValue(b as Long | number));
+    }
+    return Number(String(a)) + Number(String(b));
+  }
+  return (a as number) + (b as number);
+}
+
+function multiplyNumbers(a: unknown, b: unknown): unknown {
+  const ka = kindOf(a);
+  const kb = kindOf(b);
+  if (ka === 'decimal' || kb === 'decimal') {
+    return Decimal128.fromString(String(Number(String(a)) * Number(String(b))));
+  }
+  if (ka === 'long' || kb === 'long') {
+    const other = ka === 'long' ? b : a;
+    if (kindOf(other) === 'long' || Number.isInteger(other)) {
+      return Long.fromValue(a as Long | number).multiply(Long.fromValue(b as Long | number));
+    }
+    return Number(String(a)) * Number(String(b));
+  }
+  return (a as number) * (b as number);
+}
+
+function zeroLike(v: unknown): unknown {
+  const kind = kindOf(v);
+  if (kind === 'long') return Long.ZERO;
+  if (kind === 'decimal') return Decimal128.fromString('0');
+  return 0;
+}
+
+function idForMessage(doc: Doc): string {
+  return `{_id: ${formatValue(doc._id)}}`;
+}
+
+/**
+ * Operators whose semantics depend on BSON comparison or numeric types are applied here for
+ * plain paths (mingo treats Long/Decimal128 as opaque and skips non-numeric targets silently);
+ * the rest of the update goes to mingo.
+ */
+function applyOwnOperators(doc: Doc, spec: Doc): Doc {
+  const rest: Doc = {};
+  for (const [op, rawArgs] of Object.entries(spec)) {
+    const args = rawArgs as Doc;
+    const delegated: Doc = {};
+    for (const [path, arg] of Object.entries(args)) {
+      if (isPositional(path)) {
+        delegated[path] = arg;
+        continue;
+      }
+      checkPathViable(doc, path);
+      if (op === '$rename') checkPathViable(doc, arg as string);
+      const current = getPath(doc, path);
+      switch (op) {
+        case '$inc':
+        case '$mul': {
+          if (current !== undefined && !isNumeric(current)) {
+            throw typeMismatch(
+              `Cannot apply ${op} to a value of non-numeric type. ${idForMessage(doc)} has the field '${path}' of non-numeric type ${bsonTypeAlias(current)}`,
+            );
+          }
+          const next =
+            op === '$inc'
+              ? current === undefined
+                ? arg
+                : addNumbers(current, arg)
+              : current === undefined
+                ? zeroLike(arg)
+                : multiplyNumbers(current, arg);
+          setPath(doc, path, next);
+          break;
+        }
+        case '$min':
+        case '$max': {
+          const c = current === undefined ? 0 : compareValues(arg, current);
+          if (current === undefined || (op === '$min' ? c < 0 : c > 0)) {
+            setPath(doc, path, cloneValue(arg));
+          }
+          break;
+        }
+        case '$currentDate': {
+          const wantsTimestamp = isPlainObject(arg) && arg.$type === 'timestamp';
+          if (isPlainObject(arg) && arg.$type !== 'date' && arg.$type !== 'timestamp') {
+            throw badValue(
+              "The '$type' string field is required to be 'date' or 'timestamp': {$currentDate: {field : {$type: 'date'}}}",
+            );
+          }
+          const now = Date.now();
+          setPath(
+            doc,
+            path,
+            wantsTimestamp ? new Timestamp({ t: Math.floor(now / 1000), i: 1 }) : new Date(now),
+          );
+          break;
+        }
+        default:
+          // mingo would store `$each` as is for a missing field, skipping $slice/$sort and
+          // duplicates; starting from an empty array gives mongod's result.
+          if ((op === '$push' || op === '$addToSet') && current === undefined) {
+            setPath(doc, path, []);
+          }
+          if (arrayOperators.has(op) && current !== undefined && !Array.isArray(current)) {
+            throw badValue(
+              `Cannot apply ${op} to a non-array field. Field named '${path}' has a non-array type ${bsonTypeAlias(current)} in the document ${idForMessage(doc)}`,
+            );
+          }
+          delegated[path] = arg;
+      }
+    }
+    if (Object.keys(delegated).length > 0) rest[op] = delegated;
+  }
+  return rest;
+}
+
+/** Pulls `_id` assignments out of an operator update: equal values are no-ops, others refused. */
+function extractIdAssignments(doc: Doc, spec: Doc, upsertInsert: boolean): Doc {
+  const out: Doc = {};
+  for (const [op, rawArgs] of Object.entries(spec)) {
+    const args: Doc = { ...(rawArgs as Doc) };
+    for (const path of Object.keys(args)) {
+      const touchesId = path === '_id' || path.startsWith('_id.');
+      const renamesToId =
+        op === '$rename' &&
+        ((args[path] as string) === '_id' || (args[path] as string).startsWith('_id.'));
+      if (!touchesId && !renamesToId) continue;
+      if ((op === '$set' || op === '$setOnInsert') && path === '_id') {
+        if (doc._id === undefined && upsertInsert) doc._id = cloneValue(args._id);
+        else if (!valuesEqual(doc._id, args._id)) throw immutableId('_id');
+        delete args[path];
+        continue;
+      }
+      throw immutableId(renamesToId ? (args[path] as string) : path);
+    }
+    out[op] = args;
+  }
+  return out;
+}
+
+/**
+ * Applies an update to a copy of `current` and returns the new document; `current` is never
+ * mutated, so a failure leaves stored data untouched.
+ */
+export function applyUpdate(current: Doc, spec: unknown, options: UpdateOptions = {}): Doc {
+  const kind = classifyUpdate(spec);
+  const before = current;
+  if (kind === 'replacement') {
+    const replacement = spec as Doc;
+    if (
+      replacement._id !== undefined &&
+      before._id !== undefined &&
+      !valuesEqual(replacement._id, before._id)
+    ) {
+      throw new CommandError(
+        ErrorCode.ImmutableField,
+        `After applying the update, the (immutable) field '_id' was found to have been altered to _id: ${formatValue(replacement._id)}`,
+      );
+    }
+    const next = cloneValue(replacement);
+    if (next._id === undefined && before._id !== undefined) next._id = before._id;
+    return idFirst(next);
+  }
+
+  const doc = cloneValue(before);
+  if (kind === 'pipeline') {
+    const mingoOpts = mingoOptions(defaultContext, options.variables);
+    const docs = [doc];
+    updateOne(docs, {}, spec as never, {}, mingoOpts);
+    const next = docs[0];
+    if (before._id !== undefined && !valuesEqual(next._id, before._id)) {
+      throw new CommandError(
+        ErrorCode.ImmutableField,
+        `After applying the update, the (immutable) field '_id' was found to have been altered to _id: ${formatValue(next._id)}`,
+      );
+    }
+    return idFirst(next);
+  }
+
+  let ops: Doc = { ...(spec as Doc) };
+  if (ops.$setOnInsert !== undefined) {
+    if (options.upsertInsert)
+      ops.$set = { ...(ops.$set as Doc | undefined), ...(ops.$setOnInsert as Doc) };
+    delete ops.$setOnInsert;
+  }
+  ops = extractIdAssignments(doc, ops, options.upsertInsert === true);
+  const rest = applyOwnOperators(doc, ops);
+  if (Object.keys(rest).length > 0) {
+    const positional = Object.values(rest).some((args) =>
+      Object.keys(args as Doc).some((p) => p.split('.').includes('$')),
+    );
+    const condition = positional ? (options.filter ?? {}) : {};
+    // Only conditions (the filter, arrayFilters, $pull) are evaluated by query operators.
+    const context = contextFor([condition, options.arrayFilters ?? [], rest.$pull ?? {}]);
+    const docs = [doc];
+    updateOne(
+      docs,
+      condition,
+      rest as never,
+      { arrayFilters: options.arrayFilters ?? [] },
+      mingoOptions(context, options.variables),
+    );
+    return idFirst(docs[0]);
+  }
+  return idFirst(doc);
+}
+
+/**
+ * The document an upsert starts from: the filter's equality conditions (top level and inside
+ * `$and`), dotted paths expanded, as mongod builds it.
+ */
+function upsertSeed(filter: Doc): Doc {
+  const seed: Doc = {};
+  const visit = (f: Doc) => {
+    for (const [key, value] of Object.entries(f)) {
+      if (key === '$and' && Array.isArray(value)) {
+        for (const sub of value) if (isPlainObject(sub)) visit(sub);
+        continue;
+      }
+      if (key.startsWith('$')) continue;
+      if (isPlainObject(value)) {
+        const keys = Object.keys(value);
+        if (keys.length > 0 && keys[0].startsWith('$')) {
+          if (keys.length === 1 && '$eq' in value) setPath(seed, key, cloneValue(value.$eq));
+          continue;
+        }
+      }
+      if (kindOf(value) === 'regex') continue;
+      setPath(seed, key, cloneValue(value));
+    }
+  };
+  visit(filter);
+  return seed;
+}
+
+/** Builds the document an upsert inserts, `_id` first (generated when the filter gives none). */
+export function buildUpsertDocument(filter: Doc, spec: unknown, options: UpdateOptions): Doc {
+  const kind = classifyUpdate(spec);
+  const seed = upsertSeed(filter);
+  let doc: Doc;
+  if (kind === 'replacement') {
+    doc = cloneValue(spec as Doc);
+    if (doc._id === undefined && seed._id !== undefined) doc._id = seed._id;
+  } else {
+    doc = applyUpdate(seed, spec, { ...options, upsertInsert: true });
+  }
+  if (doc._id === undefined) doc._id = new ObjectId();
+  return idFirst(doc);
+}

@@ -1,0 +1,100 @@
+import { createServer, type Server, type Socket } from 'node:net';
+
+import { type ServerState } from './commands/context';
+import { ClientConnection } from './connection';
+import { CursorRegistry } from './cursors';
+import { Catalog } from './storage/catalog';
+import { DEFAULT_TTL_MONITOR_INTERVAL_MS, startTtlMonitor } from './ttl-monitor';
+
+export interface EmbeddedServerOptions {
+  /** TCP port; 0 picks a free one. Default 27017. */
+  port?: number;
+  /** Interface to bind. Default 127.0.0.1: the server has no authentication. */
+  host?: string;
+  /** Period of the TTL monitor. Default 60000, like mongod. */
+  ttlMonitorIntervalMs?: number;
+}
+
+const CURSOR_SWEEP_INTERVAL_MS = 60_000;
+
+/** An in-memory MongoDB-compatible server listening on TCP. */
+export class EmbeddedMongoServer {
+  readonly catalog = new Catalog();
+  readonly cursors = new CursorRegistry();
+  private readonly sockets = new Set<Socket>();
+  private readonly tcp: Server;
+  private readonly host: string;
+  private readonly requestedPort: number;
+  private readonly ttlIntervalMs: number;
+  private boundPort = 0;
+  private connectionsCreated = 0;
+  private readonly startedAt = Date.now();
+  private stopTimers: (() => void)[] = [];
+
+  constructor(options: EmbeddedServerOptions = {}) {
+    this.host = options.host ?? '127.0.0.1';
+    this.requestedPort = options.port ?? 27017;
+    this.ttlIntervalMs = options.ttlMonitorIntervalMs ?? DEFAULT_TTL_MONITOR_INTERVAL_MS;
+    this.tcp = createServer((socket) => this.accept(socket));
+  }
+
+  get port(): number {
+    return this.boundPort;
+  }
+
+  get uri(): string {
+    const host = this.host.includes(':') ? `[${this.host}]` : this.host;
+    return `mongodb://${host}:${this.boundPort}/`;
+  }
+
+  private state(): ServerState {
+    return {
+      startedAt: this.startedAt,
+      host: this.host,
+      port: this.boundPort,
+      openConnections: () => this.sockets.size,
+      totalConnections: () => this.connectionsCreated,
+    };
+  }
+
+  private accept(socket: Socket): void {
+    this.sockets.add(socket);
+    socket.on('close', () => this.sockets.delete(socket));
+    this.connectionsCreated++;
+    new ClientConnection(socket, {
+      catalog: this.catalog,
+      cursors: this.cursors,
+      server: this.state(),
+      connection: {
+        id: this.connectionsCreated,
+        remoteAddress: `${socket.remoteAddress}:${socket.remotePort}`,
+      },
+    });
+  }
+
+  async listen(): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.tcp.once('error', reject);
+      this.tcp.listen(this.requestedPort, this.host, () => {
+        this.tcp.off('error', reject);
+        resolve();
+      });
+    });
+    const address = this.tcp.address();
+    this.boundPort = typeof address === 'object' && address ? address.port : this.requestedPort;
+    this.stopTimers.push(startTtlMonitor(this.catalog, this.ttlIntervalMs));
+    const sweep = setInterval(() => this.cursors.sweep(Date.now()), CURSOR_SWEEP_INTERVAL_MS);
+    sweep.unref();
+    this.stopTimers.push(() => clearInterval(sweep));
+  }
+
+  /** Stops listening, drops every client connection and forgets all data. */
+  async stop(): Promise<void> {
+    for (const stop of this.stopTimers) stop();
+    this.stopTimers = [];
+    const closed = new Promise<void>((resolve) => this.tcp.close(() => resolve()));
+    for (const socket of this.sockets) socket.destroy();
+    await closed;
+    this.cursors.clear();
+  }
+}
