@@ -1,0 +1,120 @@
+import { HeaderMap } from '@apollo/server';
+import { GraphQLError } from 'graphql';
+
+/** The public error codes of the contract (`extensions.code`). */
+export enum ErrorCode {
+  UNAUTHENTICATED = 'UNAUTHENTICATED',
+  FORBIDDEN = 'FORBIDDEN',
+  NOT_FOUND = 'NOT_FOUND',
+  BAD_USER_INPUT = 'BAD_USER_INPUT',
+  TOO_MANY_REQUESTS = 'TOO_MANY_REQUESTS',
+  INTERNAL_SERVER_ERROR = 'INTERNAL_SERVER_ERROR',
+}
+
+/** Why a presented access token was refused (`extensions.reason`). */
+export type TokenFailureReason = 'TOKEN_EXPIRED' | 'INVALID_TOKEN' | 'INVALID_REQUEST';
+
+/**
+ * Base of every error a client may see with its own message. Anything else that escapes a
+ * resolver is treated as unexpected and masked by the error formatter.
+ */
+export abstract class PublicError extends GraphQLError {}
+
+export class UnauthenticatedError extends PublicError {
+  constructor(message = 'You must be signed in to do this') {
+    super(message, { extensions: { code: ErrorCode.UNAUTHENTICATED } });
+  }
+}
+
+export const INVALID_CREDENTIALS_MESSAGE = 'Invalid email or password';
+
+export class InvalidCredentialsError extends PublicError {
+  constructor() {
+    super(INVALID_CREDENTIALS_MESSAGE, { extensions: { code: ErrorCode.UNAUTHENTICATED } });
+  }
+}
+
+export class InvalidRefreshTokenError extends PublicError {
+  constructor() {
+    super('The refresh token is invalid, expired or revoked', {
+      extensions: { code: ErrorCode.UNAUTHENTICATED },
+    });
+  }
+}
+
+const TOKEN_FAILURE_MESSAGES: Record<TokenFailureReason, string> = {
+  TOKEN_EXPIRED: 'The access token has expired',
+  INVALID_TOKEN: 'The access token is invalid',
+  INVALID_REQUEST: 'The request carries more than one Authorization header',
+};
+
+/**
+ * A bad Authorization header refuses the whole request (RFC 6750 §3.1). Thrown from the
+ * context function, where Apollo answers 500 unless `extensions.http` says otherwise.
+ */
+export class TokenRejectedError extends PublicError {
+  constructor(readonly reason: TokenFailureReason) {
+    const oauthError = reason === 'INVALID_REQUEST' ? 'invalid_request' : 'invalid_token';
+    const description = TOKEN_FAILURE_MESSAGES[reason];
+    super(description, {
+      extensions: {
+        code: ErrorCode.UNAUTHENTICATED,
+        reason,
+        http: {
+          status: reason === 'INVALID_REQUEST' ? 400 : 401,
+          headers: new HeaderMap([
+            [
+              'www-authenticate',
+              `Bearer error="${oauthError}", error_description="${description}"`,
+            ],
+          ]),
+        },
+      },
+    });
+  }
+}
+
+export class ForbiddenError extends PublicError {
+  constructor(message = 'You are not allowed to do this') {
+    super(message, { extensions: { code: ErrorCode.FORBIDDEN } });
+  }
+}
+
+export class NotFoundError extends PublicError {
+  constructor(what: 'Todo' | 'User' | 'Session') {
+    super(`${what} not found`, { extensions: { code: ErrorCode.NOT_FOUND } });
+  }
+}
+
+export class BadUserInputError extends PublicError {
+  constructor(
+    message: string,
+    readonly field: string,
+  ) {
+    super(message, { extensions: { code: ErrorCode.BAD_USER_INPUT, field } });
+  }
+}
+
+export class TooManyRequestsError extends PublicError {
+  constructor(retryAfterSeconds: number) {
+    const seconds = Math.max(1, Math.ceil(retryAfterSeconds));
+    super('Too many failed attempts; try again later', {
+      extensions: {
+        code: ErrorCode.TOO_MANY_REQUESTS,
+        retryAfter: seconds,
+        http: { status: 429, headers: new HeaderMap([['retry-after', String(seconds)]]) },
+      },
+    });
+  }
+}
+
+export const INTERNAL_MESSAGE = 'Internal server error';
+
+/** An unexpected failure, already logged under `requestId`; the client sees nothing else. */
+export class InternalError extends PublicError {
+  constructor(requestId: string) {
+    super(INTERNAL_MESSAGE, {
+      extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR, requestId, http: { status: 500 } },
+    });
+  }
+}

@@ -1,0 +1,316 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { parseDurationSeconds } from './common/duration';
+
+/**
+ * The one place that reads the environment. Everything else receives a typed, validated
+ * `Config`, so a bad setting stops the process at start with a message naming the variable,
+ * instead of surfacing later as a confusing runtime error.
+ */
+
+const MIN_SECRET_BYTES = 32;
+
+const duration = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((value, ctx) => {
+      const seconds = parseDurationSeconds(value);
+      if (seconds === undefined || seconds <= 0) {
+        ctx.addIssue({ code: 'custom', message: `expected seconds or a duration like 15m, 7d` });
+        return z.NEVER;
+      }
+      return seconds;
+    });
+
+const int = (fallback: number, min: number, max: number) =>
+  z.coerce.number().int().min(min).max(max).default(fallback);
+
+const bool = (fallback: boolean) => z.stringbool().default(fallback);
+
+const list = z
+  .string()
+  .default('')
+  .transform((value) =>
+    value
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean),
+  );
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((value) => (value === undefined || value.trim() === '' ? undefined : value));
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  PORT: int(4000, 0, 65535),
+  HOST: z.string().default('0.0.0.0'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
+  MONGODB_URI: optionalString,
+
+  JWT_ALGORITHM: z.enum(['HS256', 'RS256', 'ES256']).default('HS256'),
+  JWT_SECRET: optionalString,
+  JWT_PREVIOUS_SECRETS: list,
+  JWT_PRIVATE_KEY: optionalString,
+  JWT_PRIVATE_KEY_FILE: optionalString,
+  JWT_PUBLIC_KEY: optionalString,
+  JWT_PUBLIC_KEY_FILE: optionalString,
+  JWT_PREVIOUS_PUBLIC_KEYS: optionalString,
+  JWT_PREVIOUS_PUBLIC_KEYS_FILE: optionalString,
+  JWT_ISSUER: z.string().min(1).default('graphql-auth-api'),
+  JWT_AUDIENCE: z.string().min(1).default('graphql-auth-api'),
+  JWT_CLOCK_TOLERANCE: int(0, 0, 30),
+  ACCESS_TOKEN_TTL: duration('15m'),
+  REFRESH_TOKEN_TTL: duration('7d'),
+  REFRESH_TOKEN_IDLE_TTL: duration('3d'),
+  REFRESH_TOKEN_COOKIE: bool(false),
+  AUTH_REVALIDATE_SECONDS: int(5, 0, 300),
+
+  ARGON2_MEMORY_KIB: int(19456, 19456, 1048576),
+  ARGON2_TIME_COST: int(2, 2, 20),
+  ARGON2_PARALLELISM: int(1, 1, 16),
+
+  LOGIN_MAX_FAILURES: int(10, 1, 1000),
+  LOGIN_MAX_FAILURES_PER_IP: int(100, 1, 100000),
+  LOGIN_FAILURE_WINDOW: duration('15m'),
+  TRUST_PROXY: z.string().default('false'),
+
+  ADMIN_EMAIL: optionalString,
+  ADMIN_PASSWORD: optionalString,
+  ADMIN_NAME: z.string().default('Administrator'),
+
+  GRAPHQL_MAX_DEPTH: int(10, 2, 50),
+  GRAPHQL_MAX_ALIASES: int(15, 0, 100),
+  GRAPHQL_MAX_COST: int(5000, 10, 1000000),
+  GRAPHQL_MAX_DIRECTIVES: int(50, 0, 500),
+  GRAPHQL_MAX_TOKENS: int(1000, 50, 100000),
+  BODY_LIMIT: z.string().default('100kb'),
+  CORS_ORIGINS: list,
+
+  AUDIT_RETENTION: duration('90d'),
+  SHUTDOWN_TIMEOUT: duration('10s'),
+});
+
+export type Environment = 'development' | 'test' | 'production';
+export type JwtAlgorithm = 'HS256' | 'RS256' | 'ES256';
+
+export interface Config {
+  env: Environment;
+  isProduction: boolean;
+  port: number;
+  host: string;
+  logLevel: string;
+  /** Unset outside production: the embedded database is started instead. */
+  mongodbUri: string | undefined;
+  jwt: {
+    algorithm: JwtAlgorithm;
+    /** HS256: the current secret and the ones still accepted for verification. */
+    secret: string | undefined;
+    previousSecrets: string[];
+    /** RS256/ES256: PEM text. */
+    privateKey: string | undefined;
+    publicKey: string | undefined;
+    previousPublicKeys: string[];
+    issuer: string;
+    audience: string;
+    clockToleranceSeconds: number;
+    /** True when the secret was generated for this process (development only). */
+    secretWasGenerated: boolean;
+  };
+  tokens: {
+    accessTtlSeconds: number;
+    refreshTtlSeconds: number;
+    refreshIdleTtlSeconds: number;
+    refreshInCookie: boolean;
+    revalidateSeconds: number;
+  };
+  argon2: { memoryCost: number; timeCost: number; parallelism: number };
+  loginThrottle: {
+    maxFailuresPerAccount: number;
+    maxFailuresPerIp: number;
+    windowSeconds: number;
+  };
+  /** Express `trust proxy` value: false, true, a hop count or a list of addresses/subnets. */
+  trustProxy: boolean | number | string[];
+  admin: { email: string | undefined; password: string | undefined; name: string };
+  graphql: {
+    maxDepth: number;
+    maxAliases: number;
+    maxCost: number;
+    maxDirectives: number;
+    maxTokens: number;
+    bodyLimit: string;
+    corsOrigins: string[];
+  };
+  auditRetentionSeconds: number;
+  shutdownTimeoutSeconds: number;
+  /** Problems worth a warning at start (not fatal). */
+  warnings: string[];
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const PEM_BLOCK = /-----BEGIN [A-Z ]+-----[\s\S]+?-----END [A-Z ]+-----/g;
+
+function readPem(
+  inline: string | undefined,
+  file: string | undefined,
+  name: string,
+): string | undefined {
+  if (inline !== undefined && file !== undefined) {
+    throw new ConfigError([`set ${name} or ${name}_FILE, not both`]);
+  }
+  if (file !== undefined) {
+    try {
+      return readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new ConfigError([`${name}_FILE: cannot read ${file} (${(error as Error).message})`]);
+    }
+  }
+  // Environment variables often carry PEM with literal "\n" sequences.
+  return inline?.replace(/\\n/g, '\n');
+}
+
+function parseTrustProxy(value: string): Config['trustProxy'] {
+  const trimmed = value.trim().toLowerCase();
+  if (trimmed === '' || trimmed === 'false' || trimmed === '0') return false;
+  if (trimmed === 'true') return true;
+  if (/^\d+$/.test(trimmed)) return Number(trimmed);
+  return value
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+}
+
+/** Validates the environment; throws `ConfigError` listing every problem at once. */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(source);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`),
+    );
+  }
+  const env = parsed.data;
+  const isProduction = env.NODE_ENV === 'production';
+  const problems: string[] = [];
+  const warnings: string[] = [];
+
+  if (isProduction && !env.MONGODB_URI) {
+    problems.push('MONGODB_URI is required in production (the embedded database is in memory)');
+  }
+
+  let secret = env.JWT_SECRET;
+  let secretWasGenerated = false;
+  const privateKey = readPem(env.JWT_PRIVATE_KEY, env.JWT_PRIVATE_KEY_FILE, 'JWT_PRIVATE_KEY');
+  const publicKey = readPem(env.JWT_PUBLIC_KEY, env.JWT_PUBLIC_KEY_FILE, 'JWT_PUBLIC_KEY');
+  const previousPem = readPem(
+    env.JWT_PREVIOUS_PUBLIC_KEYS,
+    env.JWT_PREVIOUS_PUBLIC_KEYS_FILE,
+    'JWT_PREVIOUS_PUBLIC_KEYS',
+  );
+  const previousPublicKeys = previousPem?.match(PEM_BLOCK) ?? [];
+
+  if (env.JWT_ALGORITHM === 'HS256') {
+    const weak = (value: string) => Buffer.byteLength(value, 'utf8') < MIN_SECRET_BYTES;
+    if (!secret) {
+      if (isProduction) {
+        problems.push('JWT_SECRET is required in production (at least 32 random bytes)');
+      } else {
+        secret = randomBytes(48).toString('base64url');
+        secretWasGenerated = true;
+        warnings.push(
+          'JWT_SECRET is not set: using a random secret for this process; tokens stop working on restart',
+        );
+      }
+    } else if (weak(secret)) {
+      const message = `JWT_SECRET is too short: at least ${MIN_SECRET_BYTES} bytes (256 bits) of random data`;
+      if (isProduction) problems.push(message);
+      else warnings.push(message);
+    }
+    if (env.JWT_PREVIOUS_SECRETS.some(weak)) {
+      problems.push(`JWT_PREVIOUS_SECRETS: every secret needs at least ${MIN_SECRET_BYTES} bytes`);
+    }
+  } else {
+    if (!privateKey)
+      problems.push(`JWT_PRIVATE_KEY (or _FILE) is required for ${env.JWT_ALGORITHM}`);
+    if (!publicKey) problems.push(`JWT_PUBLIC_KEY (or _FILE) is required for ${env.JWT_ALGORITHM}`);
+    if (previousPem && previousPublicKeys.length === 0) {
+      problems.push('JWT_PREVIOUS_PUBLIC_KEYS holds no PEM block');
+    }
+  }
+
+  if (env.REFRESH_TOKEN_TTL > 30 * 86400) {
+    problems.push('REFRESH_TOKEN_TTL may be at most 30d (RFC 9700 / ASVS absolute lifetime)');
+  }
+  if (env.ACCESS_TOKEN_TTL >= env.REFRESH_TOKEN_TTL) {
+    problems.push('ACCESS_TOKEN_TTL must be shorter than REFRESH_TOKEN_TTL');
+  }
+  if ((env.ADMIN_EMAIL === undefined) !== (env.ADMIN_PASSWORD === undefined)) {
+    problems.push('ADMIN_EMAIL and ADMIN_PASSWORD go together: set both or neither');
+  }
+  if (isProduction && env.CORS_ORIGINS.includes('*')) {
+    problems.push('CORS_ORIGINS may not contain * in production');
+  }
+
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return {
+    env: env.NODE_ENV,
+    isProduction,
+    port: env.PORT,
+    host: env.HOST,
+    logLevel: env.LOG_LEVEL ?? (env.NODE_ENV === 'test' ? 'silent' : 'info'),
+    mongodbUri: env.MONGODB_URI,
+    jwt: {
+      algorithm: env.JWT_ALGORITHM,
+      secret,
+      previousSecrets: env.JWT_PREVIOUS_SECRETS,
+      privateKey,
+      publicKey,
+      previousPublicKeys,
+      issuer: env.JWT_ISSUER,
+      audience: env.JWT_AUDIENCE,
+      clockToleranceSeconds: env.JWT_CLOCK_TOLERANCE,
+      secretWasGenerated,
+    },
+    tokens: {
+      accessTtlSeconds: env.ACCESS_TOKEN_TTL,
+      refreshTtlSeconds: env.REFRESH_TOKEN_TTL,
+      refreshIdleTtlSeconds: env.REFRESH_TOKEN_IDLE_TTL,
+      refreshInCookie: env.REFRESH_TOKEN_COOKIE,
+      revalidateSeconds: env.AUTH_REVALIDATE_SECONDS,
+    },
+    argon2: {
+      memoryCost: env.ARGON2_MEMORY_KIB,
+      timeCost: env.ARGON2_TIME_COST,
+      parallelism: env.ARGON2_PARALLELISM,
+    },
+    loginThrottle: {
+      maxFailuresPerAccount: env.LOGIN_MAX_FAILURES,
+      maxFailuresPerIp: env.LOGIN_MAX_FAILURES_PER_IP,
+      windowSeconds: env.LOGIN_FAILURE_WINDOW,
+    },
+    trustProxy: parseTrustProxy(env.TRUST_PROXY),
+    admin: { email: env.ADMIN_EMAIL, password: env.ADMIN_PASSWORD, name: env.ADMIN_NAME },
+    graphql: {
+      maxDepth: env.GRAPHQL_MAX_DEPTH,
+      maxAliases: env.GRAPHQL_MAX_ALIASES,
+      maxCost: env.GRAPHQL_MAX_COST,
+      maxDirectives: env.GRAPHQL_MAX_DIRECTIVES,
+      maxTokens: env.GRAPHQL_MAX_TOKENS,
+      bodyLimit: env.BODY_LIMIT,
+      corsOrigins: env.CORS_ORIGINS,
+    },
+    auditRetentionSeconds: env.AUDIT_RETENTION,
+    shutdownTimeoutSeconds: env.SHUTDOWN_TIMEOUT,
+    warnings,
+  };
+}
