@@ -1,0 +1,153 @@
+import { randomUUID } from 'node:crypto';
+import jwt from 'jsonwebtoken';
+import { type Config } from '../config';
+import { InvalidRefreshTokenError, TokenRejectedError } from '../common/errors';
+import { type RoleName } from '../users/user.model';
+import { type KeyRing } from './keys';
+
+/**
+ * Access and refresh tokens are both JWTs signed with the same key ring, told apart by the
+ * `typ` header (explicit typing, RFC 8725 §3.11): a refresh token is never accepted where an
+ * access token is expected, nor the reverse.
+ */
+
+const ACCESS_TYPE = 'at+jwt';
+const REFRESH_TYPE = 'rt+jwt';
+/** Longer than any token we mint; a longer header value is refused before any parsing. */
+export const MAX_TOKEN_LENGTH = 4096;
+
+export interface AccessClaims {
+  sub: string;
+  role: RoleName;
+  /** The user's credential version when the token was issued. */
+  ver: number;
+  /** The session (refresh-token family) the token was issued for. */
+  sid: string;
+  jti: string;
+  iat: number;
+  exp: number;
+}
+
+export interface RefreshClaims {
+  sub: string;
+  /** Session (refresh-token family) id. */
+  sid: string;
+  jti: string;
+  exp: number;
+}
+
+type Failure = 'expired' | 'invalid';
+
+export class TokenService {
+  private readonly verifyOptions: jwt.VerifyOptions & { complete: false };
+
+  constructor(
+    private readonly ring: KeyRing,
+    private readonly jwtConfig: Config['jwt'],
+    private readonly ttl: Config['tokens'],
+  ) {
+    this.verifyOptions = {
+      algorithms: [ring.algorithm],
+      issuer: jwtConfig.issuer,
+      audience: jwtConfig.audience,
+      clockTolerance: jwtConfig.clockToleranceSeconds,
+      complete: false,
+    };
+  }
+
+  get accessTtlSeconds(): number {
+    return this.ttl.accessTtlSeconds;
+  }
+
+  signAccess(
+    user: { id: string; role: RoleName; credentialVersion: number },
+    sessionId: string,
+  ): string {
+    const payload = { role: user.role, ver: user.credentialVersion, sid: sessionId };
+    return this.sign(payload, ACCESS_TYPE, user.id, randomUUID(), this.ttl.accessTtlSeconds);
+  }
+
+  signRefresh(userId: string, sessionId: string, tokenId: string, expiresAt: Date): string {
+    const lifetime = Math.max(1, Math.floor((expiresAt.getTime() - Date.now()) / 1000));
+    return this.sign({ sid: sessionId }, REFRESH_TYPE, userId, tokenId, lifetime);
+  }
+
+  /** Verifies an access token; throws the 401 the contract asks for. */
+  verifyAccess(token: string): AccessClaims {
+    const result = this.verify(token, ACCESS_TYPE);
+    if (typeof result === 'string') {
+      throw new TokenRejectedError(result === 'expired' ? 'TOKEN_EXPIRED' : 'INVALID_TOKEN');
+    }
+    const { role, ver, sid } = result;
+    if (
+      (role !== 'admin' && role !== 'customer') ||
+      !Number.isSafeInteger(ver) ||
+      typeof sid !== 'string'
+    ) {
+      throw new TokenRejectedError('INVALID_TOKEN');
+    }
+    return result as unknown as AccessClaims;
+  }
+
+  verifyRefresh(token: string): RefreshClaims {
+    const result = this.verify(token, REFRESH_TYPE);
+    if (
+      typeof result === 'string' ||
+      typeof result.sid !== 'string' ||
+      !/^[0-9a-f]{24}$/.test(result.sid)
+    ) {
+      throw new InvalidRefreshTokenError();
+    }
+    return result as unknown as RefreshClaims;
+  }
+
+  private sign(
+    payload: Record<string, unknown>,
+    typ: string,
+    subject: string,
+    jwtid: string,
+    expiresIn: number,
+  ): string {
+    return jwt.sign(payload, this.ring.signingKey, {
+      algorithm: this.ring.algorithm,
+      header: { alg: this.ring.algorithm, typ, kid: this.ring.signingKid },
+      issuer: this.jwtConfig.issuer,
+      audience: this.jwtConfig.audience,
+      subject,
+      jwtid,
+      expiresIn,
+    });
+  }
+
+  private verify(token: string, expectedType: string): jwt.JwtPayload | Failure {
+    if (token.length > MAX_TOKEN_LENGTH) return 'invalid';
+    const decoded = jwt.decode(token, { complete: true });
+    if (!decoded || typeof decoded.payload === 'string') return 'invalid';
+    const { header } = decoded;
+    // The key comes from our own ring by kid; jku / jwk / x5u headers are never followed.
+    const entry = header.kid === undefined ? undefined : this.ring.verificationKeys.get(header.kid);
+    if (!entry || header.typ !== expectedType || header.alg !== this.ring.algorithm)
+      return 'invalid';
+
+    let payload: jwt.JwtPayload;
+    try {
+      payload = jwt.verify(token, entry.key, this.verifyOptions) as jwt.JwtPayload;
+    } catch (error) {
+      return error instanceof jwt.TokenExpiredError ? 'expired' : 'invalid';
+    }
+    // jsonwebtoken skips the expiry check when `exp` is absent; a token without one is refused.
+    const now = Math.floor(Date.now() / 1000);
+    const tolerance = this.jwtConfig.clockToleranceSeconds;
+    if (
+      typeof payload.exp !== 'number' ||
+      typeof payload.iat !== 'number' ||
+      payload.iat > now + tolerance ||
+      typeof payload.sub !== 'string' ||
+      !/^[0-9a-f]{24}$/.test(payload.sub) ||
+      typeof payload.jti !== 'string'
+    ) {
+      return 'invalid';
+    }
+    return payload;
+  }
+}

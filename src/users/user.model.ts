@@ -1,0 +1,27 @@
+import { type InferSchemaType, Schema, type Types, model } from 'mongoose';
+
+export const ROLES = ['admin', 'customer'] as const;
+export type RoleName = (typeof ROLES)[number];
+
+const userSchema = new Schema(
+  {
+    /** Canonical form (see `canonicalEmail`); the unique index makes registration race-free. */
+    email: { type: String, required: true },
+    name: { type: String, required: true },
+    role: { type: String, enum: ROLES, required: true, default: 'customer' },
+    /** argon2id PHC string. Never selected unless a query asks for `+passwordHash`. */
+    passwordHash: { type: String, required: true, select: false },
+    /**
+     * Bumped by every credential event (logoutAll, password change, role change). Access
+     * tokens carry the version they were issued under and stop working once it moves on.
+     */
+    credentialVersion: { type: Number, required: true, default: 0 },
+  },
+  { timestamps: true, versionKey: false, strict: 'throw' },
+);
+
+userSchema.index({ email: 1 }, { unique: true });
+userSchema.index({ createdAt: -1, _id: -1 });
+
+export type UserRecord = InferSchemaType<typeof userSchema> & { _id: Types.ObjectId };
+export const UserModel = model('User', userSchema);
