@@ -1,0 +1,95 @@
+import { type ApolloServerPlugin } from '@apollo/server';
+import { type GraphQLFormattedError } from 'graphql';
+import { type Logger } from 'pino';
+import { ErrorCode, INTERNAL_MESSAGE, PublicError } from '../common/errors';
+import { type Context } from '../context';
+import { summarize } from '../http/request-logging';
+
+/** Codes Apollo itself gives to malformed requests; their messages are safe to show. */
+const REQUEST_ERROR_CODES = new Set([
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_USER_INPUT',
+  'BAD_REQUEST',
+  'OPERATION_RESOLUTION_FAILURE',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+]);
+
+function originalOf(error: unknown): unknown {
+  let current = error;
+  while (
+    current &&
+    typeof current === 'object' &&
+    'originalError' in current &&
+    current.originalError
+  ) {
+    current = current.originalError;
+  }
+  return current;
+}
+
+/** True for errors the client caused or is meant to see: our own and Apollo's request errors. */
+export function isExpectedError(error: unknown, code: unknown): boolean {
+  if (error instanceof PublicError || originalOf(error) instanceof PublicError) return true;
+  return typeof code === 'string' && REQUEST_ERROR_CODES.has(code);
+}
+
+/**
+ * Everything that is not one of the contract's errors becomes INTERNAL_SERVER_ERROR. In
+ * production its text is masked (no driver, mongoose or stack details reach a client); the
+ * full error is in the log under the request id that the response carries.
+ */
+export function createFormatError(isProduction: boolean) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    if (isExpectedError(error, formatted.extensions?.code)) return formatted;
+    return {
+      message: isProduction ? INTERNAL_MESSAGE : formatted.message,
+      locations: formatted.locations,
+      path: formatted.path,
+      extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
+    };
+  };
+}
+
+/**
+ * Logs unexpected errors with the request id and puts that id into the response; hands the
+ * operation name, user and outcome to the request log line.
+ */
+export function errorReportingPlugin(logger: Logger): ApolloServerPlugin<Context> {
+  return {
+    async requestDidStart() {
+      return {
+        async didEncounterErrors({ errors, contextValue, operationName }) {
+          for (const error of errors) {
+            if (!isExpectedError(error, error.extensions?.code)) {
+              logger.error(
+                {
+                  err: originalOf(error),
+                  requestId: contextValue.meta.requestId,
+                  operationName,
+                  path: error.path,
+                },
+                'unexpected error in GraphQL request',
+              );
+            }
+          }
+        },
+        async willSendResponse({ response, contextValue, operationName }) {
+          if (response.body.kind !== 'single') return;
+          const errors = response.body.singleResult.errors;
+          summarize(contextValue.res, {
+            operationName,
+            userId: contextValue.user?.id,
+            outcome: errors?.[0] ? String(errors[0].extensions?.code ?? 'ERROR') : 'OK',
+          });
+          for (const error of errors ?? []) {
+            if (error.extensions?.code === ErrorCode.INTERNAL_SERVER_ERROR) {
+              (error.extensions as Record<string, unknown>).requestId = contextValue.meta.requestId;
+            }
+          }
+        },
+      };
+    },
+  };
+}

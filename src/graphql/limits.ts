@@ -1,0 +1,105 @@
+import { type ApolloServerPlugin } from '@apollo/server';
+import { ApolloArmor } from '@escape.tech/graphql-armor';
+import {
+  type ASTVisitor,
+  GraphQLError,
+  type GraphQLSchema,
+  Kind,
+  type SelectionSetNode,
+  type ValidationContext,
+  type ValidationRule,
+} from 'graphql';
+import { type ComplexityEstimator, getComplexity, simpleEstimator } from 'graphql-query-complexity';
+import { type Config } from '../config';
+
+/**
+ * Fields that check a password or mint tokens. One per operation: aliases (`a: login … b:
+ * login …`) must not turn one request into many guesses or many sessions.
+ */
+const CREDENTIAL_FIELDS = new Set(['login', 'register', 'refreshToken', 'changePassword']);
+
+function countCredentialFields(
+  selectionSet: SelectionSetNode,
+  context: ValidationContext,
+  seenFragments: Set<string>,
+): number {
+  let count = 0;
+  for (const selection of selectionSet.selections) {
+    if (selection.kind === Kind.FIELD) {
+      if (CREDENTIAL_FIELDS.has(selection.name.value)) count += 1;
+    } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+      count += countCredentialFields(selection.selectionSet, context, seenFragments);
+    } else if (!seenFragments.has(selection.name.value)) {
+      seenFragments.add(selection.name.value);
+      const fragment = context.getFragment(selection.name.value);
+      if (fragment) count += countCredentialFields(fragment.selectionSet, context, seenFragments);
+    }
+  }
+  return count;
+}
+
+export const oneCredentialFieldPerOperation: ValidationRule = (context): ASTVisitor => ({
+  OperationDefinition(node) {
+    if (node.operation !== 'mutation') return;
+    if (countCredentialFields(node.selectionSet, context, new Set()) > 1) {
+      context.reportError(
+        new GraphQLError(
+          'At most one login, register, refreshToken or changePassword field per operation',
+          { nodes: [node] },
+        ),
+      );
+    }
+  },
+});
+
+/** A list field costs its page size times what each item costs (`first` defaults apply). */
+const paginationEstimator: ComplexityEstimator = ({ args, childComplexity }) =>
+  typeof args.first === 'number' ? 1 + Math.max(1, args.first) * childComplexity : undefined;
+
+/**
+ * Refuses an operation whose estimated cost exceeds the limit, before any resolver runs.
+ * graphql-armor's own cost rule ignores page sizes, so `users(first: 100) { todos(first: 100) }`
+ * would look cheap to it; graphql-query-complexity multiplies through them.
+ */
+function costLimitPlugin(schema: GraphQLSchema, maxCost: number): ApolloServerPlugin {
+  const estimators = [paginationEstimator, simpleEstimator({ defaultComplexity: 1 })];
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ request, document }) {
+          const cost = getComplexity({
+            schema,
+            query: document,
+            operationName: request.operationName ?? undefined,
+            variables: request.variables ?? {},
+            estimators,
+          });
+          if (cost > maxCost) {
+            throw new GraphQLError(`Query cost ${cost} exceeds the limit of ${maxCost}`, {
+              extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } },
+            });
+          }
+        },
+      };
+    },
+  };
+}
+
+/** Query limits: depth, aliases and directives (graphql-armor), cost, and one credential field. */
+export function queryLimits(schema: GraphQLSchema, limits: Config['graphql']) {
+  const armor = new ApolloArmor({
+    maxDepth: { n: limits.maxDepth },
+    maxAliases: { n: limits.maxAliases },
+    maxDirectives: { n: limits.maxDirectives },
+    // Handled by graphql-js's parser (parseOptions.maxTokens), which answers 400 rather than 500.
+    maxTokens: { enabled: false },
+    // Replaced by the page-size-aware cost plugin above.
+    costLimit: { enabled: false },
+    // Apollo's hideSchemaDetailsFromClientErrors does this in production.
+    blockFieldSuggestion: { enabled: false },
+  }).protect();
+  return {
+    validationRules: [...armor.validationRules, oneCredentialFieldPerOperation],
+    plugins: [...armor.plugins, costLimitPlugin(schema, limits.maxCost)],
+  };
+}

@@ -1,0 +1,63 @@
+import { randomUUID } from 'node:crypto';
+import { type RequestHandler, type Response } from 'express';
+import { type Logger } from 'pino';
+
+declare module 'node:http' {
+  interface IncomingMessage {
+    /** Request id: the caller's `x-request-id` when it is sane, else a new UUID. */
+    id?: string;
+  }
+}
+
+/** What the GraphQL layer knows about a request, for its log line. */
+export interface RequestSummary {
+  operationName?: string | null;
+  userId?: string;
+  /** OK, or the code of the first error (UNAUTHENTICATED, TOKEN_EXPIRED, …). */
+  outcome?: string;
+}
+
+const ACCEPTABLE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const QUIET_PATHS = new Set(['/healthz', '/readyz']);
+
+export function summarize(res: Response, summary: RequestSummary): void {
+  res.locals.summary = { ...(res.locals.summary as RequestSummary | undefined), ...summary };
+}
+
+/**
+ * One log line per request: id, method, path (never the query string, which may carry
+ * variables), status, duration, operation, user and outcome. Written by hand rather than with
+ * pino-http, which builds two child loggers and serializes the request on every call.
+ */
+export function requestLogging(logger: Logger): RequestHandler {
+  return (req, res, next) => {
+    const incoming = req.headers['x-request-id'];
+    const id =
+      typeof incoming === 'string' && ACCEPTABLE_ID.test(incoming) ? incoming : randomUUID();
+    req.id = id;
+    res.setHeader('x-request-id', id);
+    // Read now: Express rewrites req.url while it routes through mounted middleware.
+    const { method, path } = req;
+    if (QUIET_PATHS.has(path)) return next();
+
+    const started = performance.now();
+    res.once('close', () => {
+      const summary = res.locals.summary as RequestSummary | undefined;
+      const status = res.statusCode;
+      const line = {
+        requestId: id,
+        method,
+        path,
+        status,
+        durationMs: Math.round((performance.now() - started) * 10) / 10,
+        operationName: summary?.operationName ?? undefined,
+        userId: summary?.userId,
+        outcome: summary?.outcome ?? (status < 400 ? 'OK' : `HTTP_${status}`),
+        aborted: res.writableFinished ? undefined : true,
+      };
+      if (status >= 500) logger.error(line, 'request failed');
+      else logger.info(line, 'request completed');
+    });
+    next();
+  };
+}

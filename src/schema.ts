@@ -1,0 +1,28 @@
+import { type GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
+import { DateTimeResolver } from 'graphql-scalars';
+import { buildSchema } from 'type-graphql';
+import { AuditResolver } from './audit/audit.resolver';
+import { AuthResolver } from './auth/auth.resolver';
+import { authChecker } from './auth/auth-checker';
+import { TodoResolver } from './todos/todo.resolver';
+import { UserResolver } from './users/user.resolver';
+
+let built: Promise<GraphQLSchema> | undefined;
+
+/** The executable schema; built once per process (it depends on code only, not on config). */
+export function buildAppSchema(): Promise<GraphQLSchema> {
+  built ??= buildSchema({
+    resolvers: [AuthResolver, UserResolver, TodoResolver, AuditResolver],
+    authChecker,
+    scalarsMap: [{ type: Date, scalar: DateTimeResolver }],
+    // Inputs are validated by the services (zod), where errors get the contract's codes.
+    validate: false,
+  });
+  return built;
+}
+
+/** The SDL committed as `schema.graphql` (`npm run schema` writes it; a test compares). */
+export function renderSchema(schema: GraphQLSchema): string {
+  const header = '# Generated from the code by `npm run schema`; do not edit by hand.\n\n';
+  return header + printSchema(lexicographicSortSchema(schema)) + '\n';
+}

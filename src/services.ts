@@ -1,0 +1,54 @@
+import { type Connection } from 'mongoose';
+import { type Logger } from 'pino';
+import { type Config } from './config';
+import { AuditService } from './audit/audit.service';
+import { AuthService } from './auth/auth.service';
+import { type KeyRing, loadKeyRing } from './auth/keys';
+import { LoginThrottle } from './auth/login-throttle';
+import { PasswordHasher } from './auth/passwords';
+import { PrincipalCache } from './auth/principal-cache';
+import { SessionService } from './auth/session.service';
+import { TokenService } from './auth/tokens';
+import { TodoService } from './todos/todo.service';
+import { UserService } from './users/user.service';
+
+/** Every long-lived collaborator, built once per app and shared by all requests. */
+export interface Services {
+  config: Config;
+  logger: Logger;
+  keys: KeyRing;
+  tokens: TokenService;
+  passwords: PasswordHasher;
+  principals: PrincipalCache;
+  audit: AuditService;
+  sessions: SessionService;
+  users: UserService;
+  todos: TodoService;
+  auth: AuthService;
+}
+
+export function createServices(config: Config, logger: Logger, connection: Connection): Services {
+  const keys = loadKeyRing(config.jwt);
+  const tokens = new TokenService(keys, config.jwt, config.tokens);
+  const passwords = new PasswordHasher(config.argon2);
+  const principals = new PrincipalCache(config.tokens.revalidateSeconds);
+  const audit = new AuditService(config.auditRetentionSeconds, logger);
+  const sessions = new SessionService(tokens, config.tokens, audit);
+  const users = new UserService(principals, sessions, audit);
+  const todos = new TodoService();
+  const throttle = new LoginThrottle(connection, config.loginThrottle);
+  const auth = new AuthService(users, sessions, tokens, passwords, throttle, audit, logger);
+  return {
+    config,
+    logger,
+    keys,
+    tokens,
+    passwords,
+    principals,
+    audit,
+    sessions,
+    users,
+    todos,
+    auth,
+  };
+}

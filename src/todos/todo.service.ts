@@ -1,0 +1,172 @@
+import DataLoader from 'dataloader';
+import { Types } from 'mongoose';
+import { NotFoundError } from '../common/errors';
+import {
+  type Connection,
+  NEWEST_FIRST,
+  type PageRequest,
+  afterFilter,
+  paginate,
+  toConnection,
+} from '../common/pagination';
+import { titleSchema, validate } from '../common/validation';
+import { type Principal } from '../users/user.mapper';
+import { TodoModel, type TodoRecord } from './todo.model';
+import { type TodoType } from './todo.type';
+
+export interface TodoFilter {
+  owner?: Types.ObjectId;
+  completed?: boolean | null;
+}
+
+export interface TodoChanges {
+  title?: string | null;
+  completed?: boolean | null;
+}
+
+/** A page of one user's todos, as `User.todos` asks for it. */
+export interface OwnerPageKey {
+  ownerId: string;
+  first: number;
+  after: PageRequest['after'];
+  completed: boolean | null;
+}
+
+export function toTodo(record: TodoRecord): TodoType {
+  return {
+    id: record._id.toHexString(),
+    title: record.title,
+    completed: record.completed,
+    ownerId: record.owner.toHexString(),
+    createdAt: record.createdAt,
+    updatedAt: record.updatedAt,
+  };
+}
+
+const matchOf = (filter: TodoFilter) => ({
+  ...(filter.owner ? { owner: filter.owner } : {}),
+  ...(filter.completed == null ? {} : { completed: filter.completed }),
+});
+
+/** Admins reach every todo; anyone else only their own. Others' todos are simply not found. */
+const visibleTo = (viewer: Principal, id: Types.ObjectId) =>
+  viewer.role === 'admin' ? { _id: id } : { _id: id, owner: new Types.ObjectId(viewer.id) };
+
+export class TodoService {
+  async create(owner: Principal, title: string): Promise<TodoType> {
+    const record = await TodoModel.create({
+      title: validate(titleSchema, title, 'title'),
+      completed: false,
+      owner: owner.id,
+    });
+    return toTodo(record.toObject());
+  }
+
+  async get(viewer: Principal, id: Types.ObjectId): Promise<TodoType> {
+    const record = await TodoModel.findOne(visibleTo(viewer, id)).lean<TodoRecord>();
+    if (!record) throw new NotFoundError('Todo');
+    return toTodo(record);
+  }
+
+  async update(viewer: Principal, id: Types.ObjectId, changes: TodoChanges): Promise<TodoType> {
+    const set: Partial<Pick<TodoRecord, 'title' | 'completed'>> = {};
+    if (changes.title != null) set.title = validate(titleSchema, changes.title, 'title');
+    if (changes.completed != null) set.completed = changes.completed;
+    const record =
+      Object.keys(set).length === 0
+        ? await TodoModel.findOne(visibleTo(viewer, id)).lean<TodoRecord>()
+        : await TodoModel.findOneAndUpdate(
+            visibleTo(viewer, id),
+            { $set: set },
+            { returnDocument: 'after' },
+          ).lean<TodoRecord>();
+    if (!record) throw new NotFoundError('Todo');
+    return toTodo(record);
+  }
+
+  async delete(viewer: Principal, id: Types.ObjectId): Promise<boolean> {
+    const result = await TodoModel.deleteOne(visibleTo(viewer, id));
+    if (result.deletedCount === 0) throw new NotFoundError('Todo');
+    return true;
+  }
+
+  list(filter: TodoFilter, page: PageRequest): Promise<Connection<TodoType>> {
+    return paginate<TodoRecord, TodoType>(TodoModel, matchOf(filter), page, toTodo);
+  }
+
+  /**
+   * Batches `User.todos` across every user in a response: one aggregation per distinct page
+   * shape (first / after / completed), whatever the number of users.
+   */
+  createOwnerPageLoader(): DataLoader<OwnerPageKey, Connection<TodoType>, string> {
+    const countLoader = new DataLoader<string, number, string>(async (keys) => {
+      const groups = groupBy(
+        keys.map((key) => JSON.parse(key) as { ownerId: string; completed: boolean | null }),
+        (key) => String(key.completed),
+      );
+      const counts = new Map<string, number>();
+      for (const members of groups.values()) {
+        const { completed } = members[0]!;
+        const rows = await TodoModel.aggregate<{ _id: Types.ObjectId; n: number }>([
+          {
+            $match: {
+              owner: { $in: members.map((m) => new Types.ObjectId(m.ownerId)) },
+              ...matchOf({ completed }),
+            },
+          },
+          { $group: { _id: '$owner', n: { $sum: 1 } } },
+        ]);
+        for (const row of rows)
+          counts.set(JSON.stringify({ ownerId: row._id.toHexString(), completed }), row.n);
+      }
+      return keys.map((key) => counts.get(key) ?? 0);
+    });
+
+    return new DataLoader<OwnerPageKey, Connection<TodoType>, string>(
+      async (keys) => {
+        const groups = groupBy(keys, (key) =>
+          JSON.stringify([key.first, key.after, key.completed]),
+        );
+        const pages = new Map<OwnerPageKey, Connection<TodoType>>();
+        for (const members of groups.values()) {
+          const { first, after, completed } = members[0]!;
+          const rows = await TodoModel.aggregate<{ _id: Types.ObjectId; items: TodoRecord[] }>([
+            {
+              $match: {
+                owner: { $in: members.map((m) => new Types.ObjectId(m.ownerId)) },
+                ...matchOf({ completed }),
+                ...afterFilter(after),
+              },
+            },
+            { $sort: { owner: 1, ...NEWEST_FIRST } },
+            // $firstN (MongoDB 5.2+) keeps only one page per owner, in the sorted order.
+            { $group: { _id: '$owner', items: { $firstN: { input: '$$ROOT', n: first + 1 } } } },
+          ]);
+          const byOwner = new Map(rows.map((row) => [row._id.toHexString(), row.items]));
+          for (const key of members) {
+            const countKey = JSON.stringify({ ownerId: key.ownerId, completed });
+            pages.set(
+              key,
+              toConnection(byOwner.get(key.ownerId) ?? [], first, toTodo, () =>
+                countLoader.load(countKey),
+              ),
+            );
+          }
+        }
+        return keys.map((key) => pages.get(key)!);
+      },
+      { cacheKeyFn: (key) => JSON.stringify([key.ownerId, key.first, key.after, key.completed]) },
+    );
+  }
+}
+
+function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const key = keyOf(item);
+    const group = groups.get(key);
+    if (group) group.push(item);
+    else groups.set(key, [item]);
+  }
+  return groups;
+}

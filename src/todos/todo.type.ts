@@ -1,0 +1,25 @@
+import { Field, ID, ObjectType } from 'type-graphql';
+import { connectionTypes } from '../common/connection.type';
+
+@ObjectType('Todo', { simpleResolvers: true, description: 'A todo item owned by one user.' })
+export class TodoType {
+  @Field(() => ID, { description: 'Stable identifier.' })
+  id!: string;
+
+  @Field({ description: 'What there is to do.' })
+  title!: string;
+
+  @Field({ description: 'Whether it is done.' })
+  completed!: boolean;
+
+  @Field({ description: 'When it was created.' })
+  createdAt!: Date;
+
+  @Field({ description: 'When it last changed.' })
+  updatedAt!: Date;
+
+  /** Resolved by `TodoResolver.owner` through the per-request user loader. */
+  ownerId!: string;
+}
+
+export const { Edge: TodoEdge, Connection: TodoConnection } = connectionTypes(TodoType, 'Todo');

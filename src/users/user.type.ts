@@ -1,0 +1,38 @@
+import { Field, ID, ObjectType, registerEnumType } from 'type-graphql';
+import { connectionTypes } from '../common/connection.type';
+import { type RoleName } from './user.model';
+
+export enum Role {
+  ADMIN = 'admin',
+  CUSTOMER = 'customer',
+}
+
+registerEnumType(Role, {
+  name: 'Role',
+  description: 'What a user may do. Tokens carry the lower-case value ("admin", "customer").',
+  valuesConfig: {
+    ADMIN: { description: 'Manages every user and todo.' },
+    CUSTOMER: { description: 'Manages their own todos.' },
+  },
+});
+
+/** A user as clients see it. There is deliberately no field for the password or its hash. */
+@ObjectType('User', { simpleResolvers: true, description: 'A registered account.' })
+export class UserType {
+  @Field(() => ID, { description: 'Stable identifier.' })
+  id!: string;
+
+  @Field({ description: 'Canonical (trimmed, lower-cased) email address.' })
+  email!: string;
+
+  @Field({ description: 'Display name.' })
+  name!: string;
+
+  @Field(() => Role, { description: 'Role deciding what the user may do.' })
+  role!: RoleName;
+
+  @Field({ description: 'When the account was created.' })
+  createdAt!: Date;
+}
+
+export const { Edge: UserEdge, Connection: UserConnection } = connectionTypes(UserType, 'User');

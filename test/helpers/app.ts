@@ -1,0 +1,63 @@
+import 'reflect-metadata';
+import { randomBytes } from 'node:crypto';
+import { type Server, createServer } from 'node:http';
+import { type AddressInfo } from 'node:net';
+import { type CommandStartedEvent } from 'mongodb';
+import mongoose from 'mongoose';
+import { type App, createApp } from '../../src/app';
+import { type Config, loadConfig } from '../../src/config';
+import { connectDatabase, disconnectDatabase } from '../../src/db/connect';
+import { createLogger } from '../../src/logger';
+import { startTestDatabase } from './database';
+
+export interface TestApp {
+  url: string;
+  config: Config;
+  app: App;
+  /** Every database command the app sent since the last `commands.reset()`. */
+  commands: { list: CommandStartedEvent[]; reset(): void };
+  /** Log lines the app wrote (JSON objects), for assertions on logging. */
+  logs: Array<Record<string, unknown>>;
+  stop(): Promise<void>;
+}
+
+/** Starts the real app (createApp) on a random port over the harness database. */
+export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const database = await startTestDatabase();
+  await connectDatabase(database.uri, { dbName: database.dbName, monitorCommands: true });
+
+  const commands: CommandStartedEvent[] = [];
+  mongoose.connection.getClient().on('commandStarted', (event) => commands.push(event));
+
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    JWT_SECRET: randomBytes(32).toString('base64url'),
+    AUTH_REVALIDATE_SECONDS: '0',
+    ...env,
+  });
+  // The production logger (same redaction), writing into memory at level info or finer.
+  const logs: Array<Record<string, unknown>> = [];
+  const logger = createLogger(
+    { env: config.env, logLevel: env.LOG_LEVEL ?? 'info' },
+    { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) },
+  );
+  const app = await createApp(config, { logger });
+  const server: Server = createServer(app.express);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    config,
+    app,
+    commands: { list: commands, reset: () => void commands.splice(0) },
+    logs,
+    async stop() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await app.stop();
+      await disconnectDatabase();
+      await database.stop();
+    },
+  };
+}

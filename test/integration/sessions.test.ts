@@ -1,0 +1,195 @@
+import { AuditEventModel } from '../../src/audit/audit.model';
+import { REFRESH_COOKIE } from '../../src/auth/refresh-cookie';
+import { SessionModel } from '../../src/auth/session.model';
+import { type TestApp, startTestApp } from '../helpers/app';
+import { AUTH_FIELDS, login, register, signInAdmin } from '../helpers/fixtures';
+import { codeOf, gql } from '../helpers/graphql';
+
+const SESSIONS = '{ sessions { id createdAt lastUsedAt expiresAt userAgent ip current } }';
+const REFRESH = `mutation ($token: String) { refreshToken(refreshToken: $token) { ${AUTH_FIELDS} } }`;
+
+describe('sessions', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(async () => {
+    await t.stop();
+  });
+
+  it('lists the caller’s devices, marks the current one, and revokes one', async () => {
+    const account = await register(t);
+    const phone = (await login(t, account.email, account.password, { 'user-agent': 'phone/1.0' }))
+      .data!.login;
+
+    const list = (await gql(t.url, SESSIONS, {}, { token: phone.accessToken })).data!.sessions;
+    expect(list).toHaveLength(2);
+    const current = list.find((s: any) => s.current);
+    expect(current.userAgent).toBe('phone/1.0');
+    expect(current.ip).toMatch(/127\.0\.0\.1/);
+    const other = list.find((s: any) => !s.current);
+
+    const revoked = await gql(
+      t.url,
+      'mutation ($id: ID!) { revokeSession(id: $id) }',
+      { id: other.id },
+      { token: phone.accessToken },
+    );
+    expect(revoked.data!.revokeSession).toBe(true);
+    expect(codeOf(await gql(t.url, REFRESH, { token: account.refreshToken }))).toBe(
+      'UNAUTHENTICATED',
+    );
+    expect(
+      (await gql(t.url, SESSIONS, {}, { token: phone.accessToken })).data!.sessions,
+    ).toHaveLength(1);
+  });
+
+  it("cannot revoke another user's session (NOT_FOUND, nothing changes)", async () => {
+    const alice = await register(t);
+    const bob = await register(t);
+    const bobSession = (await gql(t.url, SESSIONS, {}, { token: bob.accessToken })).data!
+      .sessions[0];
+    const res = await gql(
+      t.url,
+      'mutation ($id: ID!) { revokeSession(id: $id) }',
+      { id: bobSession.id },
+      { token: alice.accessToken },
+    );
+    expect(codeOf(res)).toBe('NOT_FOUND');
+    expect(
+      (await gql(t.url, REFRESH, { token: bob.refreshToken })).data!.refreshToken,
+    ).toBeTruthy();
+  });
+
+  it('lets exactly one of ten concurrent refreshes with one token win, and ends that family', async () => {
+    const account = await register(t);
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () => gql(t.url, REFRESH, { token: account.refreshToken })),
+    );
+    const winners = results.filter((r) => r.data?.refreshToken);
+    expect(winners).toHaveLength(1);
+    expect(results.filter((r) => codeOf(r) === 'UNAUTHENTICATED')).toHaveLength(9);
+    // The losers presented a spent token: reuse, so the winner's successor is dead as well.
+    expect(
+      codeOf(await gql(t.url, REFRESH, { token: winners[0]!.data!.refreshToken.refreshToken })),
+    ).toBe('UNAUTHENTICATED');
+  });
+
+  it('records security events that an admin can page through and filter', async () => {
+    const account = await register(t);
+    await login(t, account.email, 'wrong password');
+    await login(t, account.email, account.password);
+    const admin = await signInAdmin(t);
+    const query =
+      'query ($userId: ID, $type: AuditEventType) { auditEvents(userId: $userId, type: $type, first: 10) { totalCount edges { node { type userId ip requestId createdAt } } } }';
+    const all = (await gql(t.url, query, { userId: account.id }, { token: admin.accessToken }))
+      .data!.auditEvents;
+    const types = all.edges.map((e: any) => e.node.type);
+    expect(types).toEqual(['LOGIN_SUCCEEDED', 'LOGIN_FAILED', 'USER_REGISTERED']);
+    expect(all.edges[0].node.requestId).toBeTruthy();
+    const failed = (
+      await gql(
+        t.url,
+        query,
+        { userId: account.id, type: 'LOGIN_FAILED' },
+        { token: admin.accessToken },
+      )
+    ).data!.auditEvents;
+    expect(failed.totalCount).toBe(1);
+    expect(codeOf(await gql(t.url, query, {}, { token: account.accessToken }))).toBe('FORBIDDEN');
+    const stored = await AuditEventModel.findOne({
+      userId: account.id,
+      type: 'LOGIN_FAILED',
+    }).lean();
+    expect(stored!.expiresAt.getTime() - stored!.createdAt.getTime()).toBeCloseTo(
+      90 * 86400 * 1000,
+      -4,
+    );
+  });
+});
+
+describe('refresh token in an httpOnly cookie (REFRESH_TOKEN_COOKIE=true)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ REFRESH_TOKEN_COOKIE: 'true' });
+  });
+  afterAll(async () => {
+    await t.stop();
+  });
+
+  const cookieFrom = (res: { headers: Headers }) => {
+    const header = res.headers.get('set-cookie') ?? '';
+    const match = new RegExp(`${REFRESH_COOKIE}=([^;]*)`).exec(header);
+    return { header, value: match?.[1] };
+  };
+
+  it('sets the cookie httpOnly, Secure, SameSite=Strict on /graphql and leaves the body field null', async () => {
+    const account = await register(t);
+    const res = await login(t, account.email, account.password);
+    expect(res.data!.login.refreshToken).toBeNull();
+    const { header, value } = cookieFrom(res);
+    expect(value).toBeTruthy();
+    expect(header).toMatch(/HttpOnly/i);
+    expect(header).toMatch(/Secure/i);
+    expect(header).toMatch(/SameSite=Strict/i);
+    expect(header).toMatch(/Path=\/graphql/i);
+  });
+
+  it('refreshes and logs out from the cookie alone', async () => {
+    const account = await register(t);
+    const cookie = cookieFrom(await login(t, account.email, account.password)).value!;
+    const refreshed = await gql(
+      t.url,
+      'mutation { refreshToken { accessToken refreshToken } }',
+      {},
+      { headers: { cookie: `${REFRESH_COOKIE}=${cookie}` } },
+    );
+    expect(refreshed.data!.refreshToken.accessToken).toBeTruthy();
+    expect(refreshed.data!.refreshToken.refreshToken).toBeNull();
+    const next = cookieFrom(refreshed).value!;
+    expect(next).not.toBe(cookie);
+
+    const out = await gql(
+      t.url,
+      'mutation { logout }',
+      {},
+      { headers: { cookie: `${REFRESH_COOKIE}=${next}` } },
+    );
+    expect(out.data!.logout).toBe(true);
+    expect(out.headers.get('set-cookie')).toMatch(/Expires=Thu, 01 Jan 1970/);
+    const after = await gql(
+      t.url,
+      'mutation { refreshToken { accessToken } }',
+      {},
+      { headers: { cookie: `${REFRESH_COOKIE}=${next}` } },
+    );
+    expect(codeOf(after)).toBe('UNAUTHENTICATED');
+  });
+
+  it('without a cookie, refreshToken is UNAUTHENTICATED', async () => {
+    expect(codeOf(await gql(t.url, 'mutation { refreshToken { accessToken } }'))).toBe(
+      'UNAUTHENTICATED',
+    );
+  });
+});
+
+describe('idle sessions', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ REFRESH_TOKEN_IDLE_TTL: '1' });
+  });
+  afterAll(async () => {
+    await t.stop();
+  });
+
+  it('end after REFRESH_TOKEN_IDLE_TTL without use', async () => {
+    const account = await register(t);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(codeOf(await gql(t.url, REFRESH, { token: account.refreshToken }))).toBe(
+      'UNAUTHENTICATED',
+    );
+    expect(
+      await SessionModel.countDocuments({ user: account.id, expiresAt: { $gt: new Date() } }),
+    ).toBe(0);
+  });
+});
