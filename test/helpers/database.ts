@@ -45,3 +45,12 @@ export async function startTestDatabase(): Promise<TestDatabase> {
   });
   return { uri: server.uri, dbName, embedded: true, stop: () => server.stop() };
 }
+
+/**
+ * Registers a block only against the embedded server, for what a shared real MongoDB cannot
+ * do in a test (be stopped and restarted, say). Against MONGODB_URI the block does not exist,
+ * rather than showing up as skipped.
+ */
+export function describeEmbeddedOnly(name: string, fn: () => void): void {
+  if (!process.env.MONGODB_URI) describe(name, fn);
+}

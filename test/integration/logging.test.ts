@@ -1,0 +1,106 @@
+import { type TestApp, startTestApp } from '../helpers/app';
+import { AUTH_FIELDS, login, register } from '../helpers/fixtures';
+import { gql } from '../helpers/graphql';
+
+let t: TestApp;
+beforeAll(async () => {
+  // The finest level: whatever any line could carry is captured.
+  t = await startTestApp({ LOG_LEVEL: 'trace' });
+});
+afterAll(async () => {
+  await t.stop();
+});
+
+const requestLines = () =>
+  t.logs.filter((line) => line.msg === 'request completed' || line.msg === 'request failed');
+
+describe('request logging', () => {
+  it("echoes the caller's x-request-id and logs one line for the request under it", async () => {
+    const res = await gql(
+      t.url,
+      '{ me { id } }',
+      {},
+      { headers: { 'x-request-id': 'trace-abc.123' } },
+    );
+    expect(res.headers.get('x-request-id')).toBe('trace-abc.123');
+    await new Promise((resolve) => setImmediate(resolve));
+    const lines = requestLines().filter((line) => line.requestId === 'trace-abc.123');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({
+      method: 'POST',
+      path: '/graphql',
+      status: 200,
+      outcome: 'UNAUTHENTICATED',
+    });
+    expect(typeof lines[0]!.durationMs).toBe('number');
+  });
+
+  it('replaces a missing or unsafe request id with a fresh one', async () => {
+    const res = await gql(
+      t.url,
+      '{ __typename }',
+      {},
+      { headers: { 'x-request-id': 'bad id\twith "quotes"' } },
+    );
+    const id = res.headers.get('x-request-id');
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    const plain = await gql(t.url, '{ __typename }');
+    expect(plain.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    expect(plain.headers.get('x-request-id')).not.toBe(id);
+  });
+
+  it('names the operation, the user and the outcome', async () => {
+    const account = await register(t);
+    const res = await gql(t.url, 'query WhoAmI { me { id } }', {}, { token: account.accessToken });
+    await new Promise((resolve) => setImmediate(resolve));
+    const line = requestLines().find(
+      (entry) => entry.requestId === res.headers.get('x-request-id'),
+    );
+    expect(line).toMatchObject({ operationName: 'WhoAmI', userId: account.id, outcome: 'OK' });
+  });
+});
+
+describe('secrets in logs', () => {
+  it('never contain a password, a token or a hash, whatever the flow', async () => {
+    const password = 'Sup3r-secret passphrase';
+    const newPassword = 'An0ther secret passphrase';
+    const account = await register(t, { password });
+    const wrong = await login(t, account.email, `${password}-wrong`);
+    expect(wrong.errors).toBeDefined();
+    const signedIn = (await login(t, account.email, password)).data!.login;
+    const refreshed = (
+      await gql(
+        t.url,
+        `mutation ($t: String) { refreshToken(refreshToken: $t) { ${AUTH_FIELDS} } }`,
+        { t: signedIn.refreshToken },
+      )
+    ).data!.refreshToken;
+    await gql(
+      t.url,
+      'mutation ($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) { accessToken } }',
+      { c: password, n: newPassword },
+      { token: refreshed.accessToken },
+    );
+    await gql(t.url, '{ me { id } }', {}, { token: 'definitely.not.valid' });
+    await new Promise((resolve) => setImmediate(resolve));
+
+    const everything = JSON.stringify(t.logs);
+    expect(t.logs.length).toBeGreaterThan(5);
+    for (const secret of [
+      password,
+      newPassword,
+      `${password}-wrong`,
+      account.accessToken,
+      account.refreshToken,
+      signedIn.accessToken,
+      signedIn.refreshToken,
+      refreshed.accessToken,
+      refreshed.refreshToken,
+      'definitely.not.valid',
+    ]) {
+      expect(everything).not.toContain(secret);
+    }
+    expect(everything).not.toMatch(/\$argon2id\$/);
+    expect(everything).toContain('LOGIN_FAILED');
+  });
+});
