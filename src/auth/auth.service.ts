@@ -17,7 +17,7 @@ import {
 import { type AuditService } from '../audit/audit.service';
 import { type UserService } from '../users/user.service';
 import { type Principal } from '../users/user.mapper';
-import { type LoginThrottle } from './login-throttle';
+import { type LoginThrottle, LoginThrottledError } from './login-throttle';
 import { type PasswordHasher } from './passwords';
 import { type SessionService } from './session.service';
 import { type TokenService } from './tokens';
@@ -80,10 +80,13 @@ export class AuthService {
     try {
       succeeded = await this.throttle.attempt(email, meta.ip);
     } catch (error) {
-      await this.audit.record(
-        { type: 'LOGIN_THROTTLED', details: { emailHash: hashForLog(email) } },
-        meta,
-      );
+      // One event per window, so a throttled attacker cannot fill the audit log.
+      if (error instanceof LoginThrottledError && error.firstRefusal) {
+        await this.audit.record(
+          { type: 'LOGIN_THROTTLED', details: { emailHash: hashForLog(email) } },
+          meta,
+        );
+      }
       throw error;
     }
 
@@ -120,7 +123,12 @@ export class AuthService {
   async refresh(refreshToken: string, meta: RequestMeta): Promise<IssuedTokens> {
     const rotated = await this.sessions.rotate(refreshToken, meta);
     const user = await this.users.findPrincipal(rotated.userId);
-    if (!user) throw new InvalidRefreshTokenError();
+    // A credential event (logoutAll, password or role change) that raced this family's
+    // creation or this refresh: the family must not outlive it.
+    if (!user || user.credentialVersion !== rotated.credentialVersion) {
+      await this.sessions.endFamily(rotated.sessionId, 'credentials-changed');
+      throw new InvalidRefreshTokenError();
+    }
     return {
       accessToken: this.tokens.signAccess(user, rotated.sessionId),
       refreshToken: rotated.refreshToken,
@@ -189,7 +197,7 @@ export class AuthService {
   }
 
   private async issue(user: Principal, meta: RequestMeta): Promise<IssuedTokens> {
-    const session = await this.sessions.start(user.id, meta);
+    const session = await this.sessions.start(user, meta);
     return {
       accessToken: this.tokens.signAccess(user, session.sessionId),
       refreshToken: session.refreshToken,

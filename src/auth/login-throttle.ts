@@ -45,22 +45,35 @@ export class LoginThrottle {
   async attempt(email: string, ip: string | undefined): Promise<() => Promise<void>> {
     const accountKey = createHash('sha256').update(email).digest('base64url');
     const ipKey = ip ?? 'unknown';
+    const limiters = [this.perAccount, this.perIp];
     const results = await Promise.allSettled([
       this.perAccount.consume(accountKey),
       this.perIp.consume(ipKey),
     ]);
-    const refused = results.flatMap((result) =>
-      result.status === 'rejected' ? [result.reason as unknown] : [],
-    );
-    if (refused.length > 0) {
-      const waits = refused.map((reason) => {
-        if (reason instanceof RateLimiterRes) return reason.msBeforeNext;
-        throw reason; // the store failed: not a throttle decision
-      });
-      throw new TooManyRequestsError(Math.max(...waits) / 1000);
+    let waitMs = 0;
+    let firstRefusal = false;
+    results.forEach((result, index) => {
+      if (result.status === 'fulfilled') return;
+      // The store failed: not a throttle decision, and not to be answered as one.
+      if (!(result.reason instanceof RateLimiterRes)) throw result.reason;
+      waitMs = Math.max(waitMs, result.reason.msBeforeNext);
+      if (result.reason.consumedPoints === limiters[index]!.points + 1) firstRefusal = true;
+    });
+    if (waitMs > 0 || results.some((result) => result.status === 'rejected')) {
+      throw new LoginThrottledError(waitMs / 1000, firstRefusal);
     }
     return async () => {
       await Promise.all([this.perAccount.delete(accountKey), this.perIp.reward(ipKey, 1)]);
     };
+  }
+}
+
+export class LoginThrottledError extends TooManyRequestsError {
+  constructor(
+    retryAfterSeconds: number,
+    /** True for the first refusal of a window: worth an audit event; the rest are not. */
+    readonly firstRefusal: boolean,
+  ) {
+    super(retryAfterSeconds);
   }
 }

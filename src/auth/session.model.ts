@@ -9,6 +9,12 @@ const sessionSchema = new Schema(
   {
     user: { type: Schema.Types.ObjectId, ref: 'User', required: true },
     tokenHash: { type: String, required: true },
+    /**
+     * The user's credential version when the family started. A family outlives no credential
+     * event: once the user's version moves on, its refresh tokens are refused, even if the
+     * event landed between a password check and the session being written.
+     */
+    credentialVersion: { type: Number, required: true },
     /** When the family dies at the latest: login time + REFRESH_TOKEN_TTL, never extended. */
     absoluteExpiresAt: { type: Date, required: true },
     /** min(absoluteExpiresAt, lastUsedAt + REFRESH_TOKEN_IDLE_TTL); the TTL index removes it. */

@@ -14,6 +14,7 @@ export interface IssuedRefreshToken {
 
 export interface RotatedSession extends IssuedRefreshToken {
   userId: string;
+  credentialVersion: number;
 }
 
 /** What a client may see of a session (never the token hash). */
@@ -45,13 +46,18 @@ export class SessionService {
     private readonly audit: AuditService,
   ) {}
 
-  async start(userId: string, meta: RequestMeta): Promise<IssuedRefreshToken> {
+  async start(
+    user: { id: string; credentialVersion: number },
+    meta: RequestMeta,
+  ): Promise<IssuedRefreshToken> {
+    const userId = user.id;
     const now = Date.now();
     const absoluteExpiresAt = new Date(now + this.ttl.refreshTtlSeconds * 1000);
     const tokenId = randomUUID();
     const session = await SessionModel.create({
       user: userId,
       tokenHash: hashTokenId(tokenId),
+      credentialVersion: user.credentialVersion,
       absoluteExpiresAt,
       expiresAt: this.idleDeadline(now, absoluteExpiresAt),
       lastUsedAt: new Date(now),
@@ -82,12 +88,13 @@ export class SessionService {
           ip: clip(meta.ip, 64),
         },
       },
-      { projection: { _id: 1 } },
+      { projection: { credentialVersion: 1 } },
     ).lean();
     if (!rotated) return this.refuse(claims, now, meta);
     return {
       userId: claims.sub,
       sessionId: claims.sid,
+      credentialVersion: rotated.credentialVersion,
       refreshToken: this.tokens.signRefresh(claims.sub, claims.sid, nextTokenId, absoluteExpiresAt),
     };
   }
@@ -115,6 +122,13 @@ export class SessionService {
       { $set: { revokedAt: new Date(), revokedReason: reason } },
     );
     return result.modifiedCount;
+  }
+
+  async endFamily(sessionId: string, reason: string): Promise<void> {
+    await SessionModel.updateOne(
+      { _id: new Types.ObjectId(sessionId), revokedAt: null },
+      { $set: { revokedAt: new Date(), revokedReason: reason } },
+    );
   }
 
   /** Ends one of the user's own sessions; someone else's is NOT_FOUND. */

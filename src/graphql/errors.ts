@@ -35,6 +35,9 @@ export function isExpectedError(error: unknown, code: unknown): boolean {
   return typeof code === 'string' && REQUEST_ERROR_CODES.has(code);
 }
 
+/** graphql-js's "Did you mean …?" hints name fields, arguments and enum values of the schema. */
+const SUGGESTION = / ?Did you mean .+\?$/s;
+
 /**
  * Everything that is not one of the contract's errors becomes INTERNAL_SERVER_ERROR. In
  * production its text is masked (no driver, mongoose or stack details reach a client); the
@@ -42,7 +45,11 @@ export function isExpectedError(error: unknown, code: unknown): boolean {
  */
 export function createFormatError(isProduction: boolean) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
-    if (isExpectedError(error, formatted.extensions?.code)) return formatted;
+    if (isExpectedError(error, formatted.extensions?.code)) {
+      // Apollo hides suggestions in validation errors only; variable errors carry them too.
+      if (!isProduction || !SUGGESTION.test(formatted.message)) return formatted;
+      return { ...formatted, message: formatted.message.replace(SUGGESTION, '') };
+    }
     return {
       message: isProduction ? INTERNAL_MESSAGE : formatted.message,
       locations: formatted.locations,

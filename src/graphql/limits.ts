@@ -8,9 +8,12 @@ import {
   type SelectionSetNode,
   type ValidationContext,
   type ValidationRule,
+  getVariableValues,
 } from 'graphql';
 import { type ComplexityEstimator, getComplexity, simpleEstimator } from 'graphql-query-complexity';
 import { type Config } from '../config';
+import { DEFAULT_PAGE_SIZE } from '../common/pagination';
+import { PAGE_SIZE_MAX } from '../common/validation';
 
 /**
  * Fields that check a password or mint tokens. One per operation: aliases (`a: login … b:
@@ -52,9 +55,21 @@ export const oneCredentialFieldPerOperation: ValidationRule = (context): ASTVisi
   },
 });
 
-/** A list field costs its page size times what each item costs (`first` defaults apply). */
-const paginationEstimator: ComplexityEstimator = ({ args, childComplexity }) =>
-  typeof args.first === 'number' ? 1 + Math.max(1, args.first) * childComplexity : undefined;
+/**
+ * A list field costs its page size times what each item costs. Counted as served: an omitted
+ * or null `first` is the default page, and sizes are clamped as `pageRequest` clamps them.
+ */
+const paginationEstimator: ComplexityEstimator = ({ field, args, childComplexity }) => {
+  if (!field.args.some((arg) => arg.name === 'first')) return undefined;
+  const requested = typeof args.first === 'number' ? args.first : DEFAULT_PAGE_SIZE;
+  const pageSize = Math.min(PAGE_SIZE_MAX, Math.max(1, requested));
+  return 1 + pageSize * childComplexity;
+};
+
+const tooComplex = (message: string) =>
+  new GraphQLError(message, {
+    extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } },
+  });
 
 /**
  * Refuses an operation whose estimated cost exceeds the limit, before any resolver runs.
@@ -66,26 +81,28 @@ function costLimitPlugin(schema: GraphQLSchema, maxCost: number): ApolloServerPl
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ request, document }) {
+        async didResolveOperation({ request, document, operation }) {
+          const variables = request.variables ?? {};
           let cost: number;
           try {
             cost = getComplexity({
               schema,
               query: document,
               operationName: request.operationName ?? undefined,
-              variables: request.variables ?? {},
+              variables,
               estimators,
             });
           } catch {
             // Variables that do not fit their types: execution refuses them before any resolver
-            // runs, with graphql-js's own 400 BAD_USER_INPUT; no cost to check.
-            return;
+            // runs, with graphql-js's own 400 BAD_USER_INPUT. Anything else (a document too
+            // large to measure, say) is refused here: unmeasured means unbounded.
+            const definitions = operation?.variableDefinitions ?? [];
+            const coerced = getVariableValues(schema, definitions, variables);
+            if (coerced.errors) return;
+            throw tooComplex('Query is too complex to measure');
           }
-          if (cost > maxCost) {
-            throw new GraphQLError(`Query cost ${cost} exceeds the limit of ${maxCost}`, {
-              extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } },
-            });
-          }
+          if (cost > maxCost)
+            throw tooComplex(`Query cost ${cost} exceeds the limit of ${maxCost}`);
         },
       };
     },

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import mongoose from 'mongoose';
+import { AuditEventModel } from '../../src/audit/audit.model';
 import { TodoModel } from '../../src/todos/todo.model';
 import { type TestApp, startTestApp } from '../helpers/app';
 import { createTodo, login, register, uniqueEmail } from '../helpers/fixtures';
@@ -106,6 +107,10 @@ describe('the error table', () => {
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(Number(refused.headers.get('retry-after'))).toBeLessThanOrEqual(900);
     expect(refused.data).toBeNull();
+
+    // Each refusal is answered, but only the first of the window is written to the audit log.
+    expect((await login(t, account.email, account.password)).status).toBe(429);
+    expect(await AuditEventModel.countDocuments({ type: 'LOGIN_THROTTLED' })).toBe(1);
   });
 });
 
