@@ -72,6 +72,32 @@ describe('aggregate', () => {
     expect(counted).toEqual({ withPens: 2 });
   });
 
+  it('answers $top and $bottom with the element itself', async () => {
+    const [doc] = await orders()
+      .aggregate([
+        {
+          $group: {
+            _id: null,
+            top: { $top: { sortBy: { total: -1 }, output: '$_id' } },
+            bottom: { $bottom: { sortBy: { total: -1 }, output: ['$_id', '$total'] } },
+          },
+        },
+      ])
+      .toArray();
+    expect(doc).toEqual({ _id: null, top: 1, bottom: [3, 3] });
+  });
+
+  it('drops the documents $redact prunes', async () => {
+    const docs = await orders()
+      .aggregate([
+        { $redact: { $cond: [{ $gt: ['$total', 6] }, '$$KEEP', '$$PRUNE'] } },
+        { $project: { _id: 1 } },
+        { $sort: { _id: 1 } },
+      ])
+      .toArray();
+    expect(docs).toEqual([{ _id: 1 }, { _id: 4 }]);
+  });
+
   it('unwinds arrays and adds fields', async () => {
     const docs = await orders()
       .aggregate([

@@ -126,6 +126,23 @@ describe('BSON types', () => {
     expect((doc?.n as Long).toString()).toBe('9007199254740995');
   });
 
+  it('orders strings by code point (UTF-8 bytes), astral characters last', async () => {
+    const coll = fresh('utf8');
+    await coll.insertMany([
+      { _id: 'astral', s: '\u{1F600}' },
+      { _id: 'upper-bmp', s: '\uFB00' },
+      { _id: 'ascii', s: 'z' },
+    ]);
+    const order = (await coll.find().sort({ s: 1 }).toArray()).map((d) => d._id);
+    expect(order).toEqual(['ascii', 'upper-bmp', 'astral']);
+    const above = await coll.find({ s: { $gt: '\uFB00' } }).toArray();
+    expect(above.map((d) => d._id)).toEqual(['astral']);
+    const [extremes] = await coll
+      .aggregate([{ $group: { _id: null, low: { $min: '$s' }, high: { $max: '$s' } } }])
+      .toArray();
+    expect(extremes).toEqual({ _id: null, low: 'z', high: '\u{1F600}' });
+  });
+
   it('sorts mixed types in BSON order', async () => {
     const coll = fresh('mixed');
     await coll.insertMany([

@@ -1,6 +1,6 @@
 import { type Filter, ObjectId, type Sort } from 'mongodb';
 
-import { isEmbedded, serverError, useDriver, type AnyDoc } from './harness';
+import { describeEmbeddedOnly, isEmbedded, serverError, useDriver, type AnyDoc } from './harness';
 
 describe('indexes', () => {
   const h = useDriver();
@@ -369,6 +369,65 @@ describe('indexes', () => {
     });
   });
 
+  describe('hint', () => {
+    const hintMessage = /hint provided does not correspond to an existing index/;
+
+    it('answers BadValue when the hint names no index', async () => {
+      const coll = fresh('hint_missing');
+      await coll.insertMany([{ _id: 1, a: 1 }]);
+      await coll.createIndex({ a: 1 });
+      const failures = [
+        coll.find({ a: 1 }).hint('nope').toArray(),
+        coll.find({ a: 1 }).hint({ a: -1 }).toArray(),
+        coll.aggregate([{ $match: { a: 1 } }], { hint: { b: 1 } }).toArray(),
+        h.db.command({ count: coll.collectionName, query: { a: 1 }, hint: 'nope' }),
+        coll.updateOne({ a: 1 }, { $set: { b: 1 } }, { hint: 'nope' }),
+        coll.deleteOne({ a: 1 }, { hint: { b: 1 } }),
+        coll.findOneAndUpdate({ a: 1 }, { $set: { b: 1 } }, { hint: { b: 1 } }),
+      ];
+      for (const failure of failures) {
+        const err = await serverError(failure);
+        expect(err).toMatchObject({ code: 2 });
+        expect(String(err.message)).toMatch(hintMessage);
+      }
+      expect(await coll.findOne({ _id: 1 })).toEqual({ _id: 1, a: 1 });
+    });
+
+    it('accepts a hint by index name or key pattern, and $natural', async () => {
+      const coll = fresh('hint_ok');
+      await coll.insertMany([
+        { _id: 1, a: 2 },
+        { _id: 2, a: 1 },
+        { _id: 3, a: 3 },
+      ]);
+      await coll.createIndex({ a: 1 });
+      const ids = (docs: AnyDoc[]) => docs.map((d) => d._id);
+      expect(
+        ids(
+          await coll
+            .find({ a: { $gte: 2 } })
+            .hint('a_1')
+            .sort({ _id: 1 })
+            .toArray(),
+        ),
+      ).toEqual([1, 3]);
+      expect(ids(await coll.find({}).hint({ _id: 1 }).sort({ a: 1 }).toArray())).toEqual([2, 1, 3]);
+      expect(ids(await coll.find({}).hint({ $natural: -1 }).toArray())).toEqual([3, 2, 1]);
+      expect(await coll.countDocuments({ a: 1 }, { hint: '_id_' })).toBe(1);
+      await coll.updateOne({ a: 1 }, { $set: { seen: true } }, { hint: { a: 1 } });
+      expect(await coll.findOne({ _id: 2 })).toEqual({ _id: 2, a: 1, seen: true });
+    });
+
+    it('answers from a hinted sparse index only with the documents it holds', async () => {
+      const coll = fresh('hint_sparse');
+      await coll.insertMany([{ _id: 1, a: 1 }, { _id: 2 }, { _id: 3, a: null }]);
+      await coll.createIndex({ a: 1 }, { sparse: true });
+      const hinted = await coll.find({}).hint({ a: 1 }).sort({ _id: 1 }).toArray();
+      expect(hinted.map((d) => d._id)).toEqual([1, 3]);
+      expect(await coll.countDocuments({})).toBe(3);
+    });
+  });
+
   describe('TTL indexes', () => {
     // A real mongod runs its TTL monitor every 60 s; the embedded server in tests every 200 ms.
     const waitMs = isEmbedded ? 5_000 : 80_000;
@@ -393,5 +452,22 @@ describe('indexes', () => {
       },
       waitMs + 10_000,
     );
+  });
+});
+
+describeEmbeddedOnly('index refusals of the embedded server', () => {
+  const h = useDriver();
+
+  it("refuses a hint naming a partial index, whose use mongod's planner decides", async () => {
+    const coll = h.db.collection<AnyDoc>('hint_partial');
+    await coll.insertMany([{ a: 1 }, { a: 5 }]);
+    await coll.createIndex({ a: 1 }, { partialFilterExpression: { a: { $gt: 2 } } });
+    const err = await serverError(
+      coll
+        .find({ a: { $gt: 3 } })
+        .hint({ a: 1 })
+        .toArray(),
+    );
+    expect(err).toMatchObject({ code: 115, codeName: 'CommandNotSupported' });
   });
 });

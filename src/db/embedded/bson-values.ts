@@ -1,5 +1,7 @@
 import { type Binary, type Decimal128, Long, type ObjectId, type Timestamp } from 'bson';
 
+import { compareNumeric, integerOf, numericKey } from './numbers';
+
 /** A stored or wire document as deserialized by `bson` (int64 kept as `Long`). */
 export type Doc = Record<string, unknown>;
 
@@ -125,48 +127,31 @@ export function isNumeric(v: unknown): boolean {
   return k === 'number' || k === 'long' || k === 'decimal';
 }
 
-/** A number exactly when it is safe to be one, otherwise a bigint (or an approximated decimal). */
-function numericValue(v: unknown): number | bigint {
-  if (typeof v === 'number') return v;
-  if (typeof v === 'bigint') return Number.isSafeInteger(Number(v)) ? Number(v) : v;
-  const kind = kindOf(v);
-  if (kind === 'long') {
-    const long = v as Long;
-    const n = long.toNumber();
-    return Number.isSafeInteger(n) ? n : BigInt(long.toString());
-  }
-  if (kind === 'decimal') return Number((v as Decimal128).toString());
-  return Number((v as { valueOf(): unknown }).valueOf());
-}
-
 function sign(n: number): number {
   return n < 0 ? -1 : n > 0 ? 1 : 0;
 }
 
-function compareNumbers(a: unknown, b: unknown): number {
-  const x = numericValue(a);
-  const y = numericValue(b);
-  if (typeof x === 'number' && typeof y === 'number') {
-    // MongoDB orders NaN below every other number and equal to itself.
-    if (Number.isNaN(x)) return Number.isNaN(y) ? 0 : -1;
-    if (Number.isNaN(y)) return 1;
-    return sign(x - y);
-  }
-  if (typeof x === 'bigint' && typeof y === 'bigint') return x < y ? -1 : x > y ? 1 : 0;
-  if (typeof x === 'bigint') return -compareBigWithNumber(y as number, x);
-  return compareBigWithNumber(x, y as bigint);
-}
-
-function compareBigWithNumber(n: number, big: bigint): number {
-  if (Number.isNaN(n)) return -1;
-  if (!Number.isFinite(n)) return n > 0 ? 1 : -1;
-  const whole = BigInt(Math.trunc(n));
-  if (whole !== big) return whole < big ? -1 : 1;
-  return sign(n - Math.trunc(n));
-}
-
+/**
+ * Code point order, which is the UTF-8 byte order mongod compares by. JS compares UTF-16 code
+ * units, which puts astral characters (surrogate pairs) below U+E000..U+FFFF; only the first
+ * differing unit needs fixing up.
+ */
 function compareStrings(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+  if (a === b) return 0;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (x >= 0xd800 && y >= 0xd800) return codePointRank(x) < codePointRank(y) ? -1 : 1;
+    return x < y ? -1 : 1;
+  }
+  return sign(a.length - b.length);
+}
+
+/** Moves surrogates above the rest of the upper BMP, where the code points they encode belong. */
+function codePointRank(unit: number): number {
+  return unit <= 0xdfff ? unit + 0x2000 : unit - 0x800;
 }
 
 function bytesOf(v: unknown): Uint8Array {
@@ -214,6 +199,7 @@ export function compareValues(a: unknown, b: unknown): number {
   if (a === b) return 0;
   // Fast paths for the common sort keys; the general case below handles every pairing.
   if (typeof a === 'string' && typeof b === 'string') return compareStrings(a, b);
+  if (typeof a === 'number' && typeof b === 'number') return compareNumeric(a, b);
   if (a instanceof Date && b instanceof Date) return sign(a.getTime() - b.getTime());
   const ka = kindOf(a);
   const kb = kindOf(b);
@@ -228,7 +214,7 @@ export function compareValues(a: unknown, b: unknown): number {
     case 'number':
     case 'long':
     case 'decimal':
-      return compareNumbers(a, b);
+      return compareNumeric(a, b);
     case 'string':
     case 'symbol':
       return compareStrings(String(a), String(b));
@@ -280,6 +266,20 @@ export function compareValues(a: unknown, b: unknown): number {
   }
 }
 
+/**
+ * Comparison inside aggregation expressions (`$eq`, `$gt`, `$max`, ...): the sort order above,
+ * except that a missing value is its own type, below null and above MinKey.
+ */
+export function compareExpressionValues(a: unknown, b: unknown): number {
+  const aMissing = a === undefined;
+  const bMissing = b === undefined;
+  if (!aMissing && !bMissing) return compareValues(a, b);
+  if (aMissing && bMissing) return 0;
+  const other = aMissing ? b : a;
+  const missingFirst = kindOf(other) === 'minKey' ? 1 : -1;
+  return aMissing ? missingFirst : -missingFirst;
+}
+
 /** MongoDB equality: numeric types compare by value, documents by field order and value. */
 export function valuesEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
@@ -287,15 +287,43 @@ export function valuesEqual(a: unknown, b: unknown): boolean {
   return compareValues(a, b) === 0;
 }
 
-function lengthPrefixed(s: string): string {
-  return `${s.length}:${s}`;
+/**
+ * Binary equality, as mongod decides whether an update changed a document: like valuesEqual,
+ * but `5`, `Long(5)` and `Decimal128('5.0')` differ, so that a type change is written.
+ */
+export function identicalValues(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  const ka = kindOf(a);
+  if (ka !== kindOf(b)) return false;
+  switch (ka) {
+    case 'number':
+      return Object.is(a, b);
+    case 'long':
+      return integerOf(a) === integerOf(b);
+    case 'decimal':
+      return (a as Decimal128).toString() === (b as Decimal128).toString();
+    case 'array': {
+      const xs = a as unknown[];
+      const ys = b as unknown[];
+      return xs.length === ys.length && xs.every((x, i) => identicalValues(x, ys[i]));
+    }
+    case 'object':
+    case 'dbref': {
+      const x = ka === 'dbref' ? dbrefAsObject(a) : (a as Doc);
+      const y = ka === 'dbref' ? dbrefAsObject(b) : (b as Doc);
+      const kx = Object.keys(x);
+      const ky = Object.keys(y);
+      return (
+        kx.length === ky.length && kx.every((k, i) => k === ky[i] && identicalValues(x[k], y[k]))
+      );
+    }
+    default:
+      return compareValues(a, b) === 0;
+  }
 }
 
-function numberKey(v: unknown): string {
-  const n = numericValue(v);
-  if (typeof n === 'bigint') return `n${n.toString()}`;
-  if (Number.isNaN(n)) return 'nNaN';
-  return `n${Object.is(n, -0) ? 0 : n}`;
+function lengthPrefixed(s: string): string {
+  return `${s.length}:${s}`;
 }
 
 /**
@@ -304,7 +332,7 @@ function numberKey(v: unknown): string {
  */
 export function keyOf(v: unknown): string {
   if (typeof v === 'string') return `s${lengthPrefixed(v)}`;
-  if (typeof v === 'number') return numberKey(v);
+  if (typeof v === 'number') return numericKey(v);
   const kind = kindOf(v);
   switch (kind) {
     case 'missing':
@@ -313,7 +341,7 @@ export function keyOf(v: unknown): string {
     case 'long':
     case 'decimal':
     case 'number':
-      return numberKey(v);
+      return numericKey(v);
     case 'symbol':
       return `s${lengthPrefixed(String(v))}`;
     case 'bool':

@@ -7,6 +7,7 @@ export const ErrorCode = {
   FailedToParse: 9,
   Unauthorized: 13,
   TypeMismatch: 14,
+  Overflow: 15,
   IllegalOperation: 20,
   NamespaceNotFound: 26,
   IndexNotFound: 27,
@@ -26,6 +27,7 @@ export const ErrorCode = {
   CommandNotSupported: 115,
   InvalidPipelineOperator: 168,
   CannotIndexParallelArrays: 171,
+  ConversionFailure: 241,
   UnsupportedOpQueryCommand: 352,
   DuplicateKey: 11000,
   UnrecognizedPipelineStage: 40324,
@@ -72,6 +74,18 @@ export function unsupported(what: string): CommandError {
     ErrorCode.CommandNotSupported,
     `${what} is not supported by the embedded MongoDB-compatible server`,
   );
+}
+
+/**
+ * Long and Decimal128 values reaching an operator that would compute with them as if they were
+ * something else (mingo's operators know only JS numbers), or that needs Decimal128 arithmetic.
+ */
+export function wideNumberRefusal(where: string): CommandError {
+  return unsupported(`${where} with Long or Decimal128 values`);
+}
+
+export function decimalArithmeticRefusal(where: string): CommandError {
+  return unsupported(`Decimal128 arithmetic (${where})`);
 }
 
 export function badValue(message: string): CommandError {

@@ -13,6 +13,7 @@ import {
   setPath,
 } from '../bson-values';
 import { CommandError, ErrorCode, failedToParse, typeMismatch, unsupported } from '../errors';
+import { asSafeInteger } from '../numbers';
 import { compileFilter, refuseUnsupportedOperators } from '../query/filter';
 import { buildContext, mingoOptions } from '../query/operators';
 import { type Catalog, validateCollectionName } from '../storage/catalog';
@@ -20,6 +21,7 @@ import {
   collectionName,
   type CommandHandler,
   optionalDocument,
+  optionalHint,
   optionalInt,
   refuseOptions,
 } from './context';
@@ -88,6 +90,20 @@ const readOnlyStages = new Set([
   '$facet',
 ]);
 
+/**
+ * Counts in stage arguments given as Long or Decimal128 (which mongod accepts) become the JS
+ * numbers mingo and the leading-stage planner expect.
+ */
+function normalizeCounts(stage: Doc): Doc {
+  const [name] = Object.keys(stage);
+  const arg = stage[name];
+  if (name === '$limit' || name === '$skip') return { [name]: asSafeInteger(arg) };
+  if (name === '$sample' && isPlainObject(arg)) {
+    return { $sample: { ...arg, size: asSafeInteger(arg.size) } };
+  }
+  return stage;
+}
+
 function validatePipeline(pipeline: unknown[], dbLevel: boolean): Doc[] {
   pipeline.forEach((stage, i) => {
     const keys = isPlainObject(stage) ? Object.keys(stage) : [];
@@ -113,7 +129,7 @@ function validatePipeline(pipeline: unknown[], dbLevel: boolean): Doc[] {
     }
   });
   refuseUnsupportedOperators(pipeline);
-  return pipeline as Doc[];
+  return (pipeline as Doc[]).map(normalizeCounts);
 }
 
 /**
@@ -170,9 +186,11 @@ const aggregate: CommandHandler = (cmd, ctx) => {
     commandName: 'aggregate.cursor',
   });
   const variables = optionalDocument(cmd, 'let', ctx);
+  const hint = optionalHint(cmd, ctx);
   const pipeline = validatePipeline(rawPipeline, dbLevel);
 
   const collection = name === undefined ? undefined : ctx.catalog.get(ctx.dbName, name);
+  const scope = collection?.hintScope(hint) ?? {};
   // A leading $match, $sort, $skip, $limit (in that order, each optional) run through the
   // collection's indexes; the rest goes to mingo.
   let rest = pipeline;
@@ -185,7 +203,13 @@ const aggregate: CommandHandler = (cmd, ctx) => {
     const sort = take('$sort', isPlainObject) as Doc | undefined;
     const skip = take('$skip', (v) => typeof v === 'number') as number | undefined;
     const limit = take('$limit', (v) => typeof v === 'number') as number | undefined;
-    input = collection.find(compileFilter(filter, variables), { sort, skip, limit });
+    const order = scope.reverse && sort === undefined ? { $natural: -1 } : sort;
+    input = collection.find(compileFilter(filter, variables), {
+      sort: order,
+      skip,
+      limit,
+      within: scope.within,
+    });
     rest = rest.slice(i);
     // Some stages modify their input documents in place: those get copies, never stored ones.
     if (!rest.every((stage) => readOnlyStages.has(Object.keys(stage)[0]))) {

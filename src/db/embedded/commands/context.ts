@@ -81,6 +81,18 @@ export function optionalInt(cmd: Doc, field: string, ctx: CommandContext): numbe
   return Math.trunc(toInt(value));
 }
 
+/** A `hint`: an index name or key pattern (checked against the indexes by the collection). */
+export function optionalHint(source: Doc, ctx: CommandContext): unknown {
+  const value = source.hint;
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string' && !isPlainObject(value)) {
+    throw typeMismatch(
+      `BSON field '${ctx.commandName}.hint' is the wrong type '${kindOf(value)}', expected types '[string, object]'`,
+    );
+  }
+  return value;
+}
+
 export function optionalBool(cmd: Doc, field: string): boolean {
   const value = cmd[field];
   return value !== undefined && value !== null && value !== false && value !== 0;

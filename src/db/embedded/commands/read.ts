@@ -10,6 +10,7 @@ import {
   type CommandHandler,
   optionalBool,
   optionalDocument,
+  optionalHint,
   optionalInt,
   refuseOptions,
 } from './context';
@@ -63,9 +64,14 @@ const find: CommandHandler = (cmd, ctx) => {
   const limit = rawLimit === 0 ? undefined : Math.abs(rawLimit);
   const singleBatch = optionalBool(cmd, 'singleBatch') || rawLimit < 0;
 
+  const hint = optionalHint(cmd, ctx);
   const compiled = compileFilter(filter, variables, projection);
   const collection = ctx.catalog.get(ctx.dbName, name);
-  const results = collection ? collection.find(compiled, { sort, skip, limit }) : [];
+  const scope = collection?.hintScope(hint) ?? {};
+  const order = scope.reverse && sort === undefined ? { $natural: -1 } : sort;
+  const results = collection
+    ? collection.find(compiled, { sort: order, skip, limit, within: scope.within })
+    : [];
   const projected = projectDocuments(results, compiled, projection);
   const firstBatch =
     singleBatch && limit !== undefined ? Math.min(limit, batchSize ?? limit) : batchSize;
@@ -138,16 +144,19 @@ const count: CommandHandler = (cmd, ctx) => {
   const skip = skipOf(optionalInt(cmd, 'skip', ctx));
   const rawLimit = optionalInt(cmd, 'limit', ctx) ?? 0;
   const limit = rawLimit === 0 ? undefined : Math.abs(rawLimit);
+  const hint = optionalHint(cmd, ctx);
   const collection = ctx.catalog.get(ctx.dbName, name);
   if (!collection) return { n: 0, ok: 1 };
+  const { within } = collection.hintScope(hint);
   if (
     (query === undefined || Object.keys(query).length === 0) &&
     skip === 0 &&
-    limit === undefined
+    limit === undefined &&
+    within === undefined
   ) {
     return { n: collection.docs.size, ok: 1 };
   }
-  const n = collection.find(compileFilter(query), { skip, limit }).length;
+  const n = collection.find(compileFilter(query), { skip, limit, within }).length;
   return { n, ok: 1 };
 };
 

@@ -1,6 +1,6 @@
 import { calculateObjectSize } from 'bson';
 
-import { type Doc, isPlainObject, kindOf, toInt, valuesEqual } from '../bson-values';
+import { type Doc, identicalValues, isPlainObject, kindOf, toInt } from '../bson-values';
 import { badValue, CommandError, ErrorCode, failedToParse, toCommandError } from '../errors';
 import { compileFilter, projectDocuments } from '../query/filter';
 import { applyUpdate, buildUpsertDocument, classifyUpdate } from '../query/update';
@@ -12,6 +12,7 @@ import {
   optionalArray,
   optionalBool,
   optionalDocument,
+  optionalHint,
   refuseOptions,
   requiredArray,
 } from './context';
@@ -120,9 +121,14 @@ const update: CommandHandler = (cmd, ctx) => {
       throw failedToParse('multi update is not supported for replacement-style update');
     }
     const arrayFilters = arrayFiltersOf(stmt);
+    const hint = optionalHint(stmt, ctx);
     const compiled = compileFilter(filter, variables);
     const collection = ctx.catalog.get(ctx.dbName, name);
-    const matched = collection ? collection.find(compiled, { limit: multi ? undefined : 1 }) : [];
+    const { within, reverse } = collection?.hintScope(hint) ?? {};
+    const sort = reverse ? { $natural: -1 } : undefined;
+    const matched = collection
+      ? collection.find(compiled, { sort, limit: multi ? undefined : 1, within })
+      : [];
     if (matched.length === 0 && optionalBool(stmt, 'upsert')) {
       const doc = checkUpdatedSize(
         Collection.prepareForInsert(buildUpsertDocument(filter, spec, { arrayFilters, variables })),
@@ -134,7 +140,7 @@ const update: CommandHandler = (cmd, ctx) => {
     }
     for (const doc of matched) {
       const next = checkUpdatedSize(applyUpdate(doc, spec, { arrayFilters, filter, variables }));
-      if (!valuesEqual(doc, next)) {
+      if (!identicalValues(doc, next)) {
         (collection as Collection).replace(doc, next);
         nModified++;
       }
@@ -160,10 +166,14 @@ const deleteCommand: CommandHandler = (cmd, ctx) => {
     if (limit !== 0 && limit !== 1) {
       throw failedToParse(`The limit field in delete objects must be 0 or 1. Got ${limit}`);
     }
+    const hint = optionalHint(stmt, ctx);
     const compiled = compileFilter(filterOf(stmt.q, 'delete.deletes.q'), variables);
     const collection = ctx.catalog.get(ctx.dbName, name);
     if (!collection) return;
-    for (const doc of collection.find(compiled, { limit: limit === 1 ? 1 : undefined })) {
+    const { within, reverse } = collection.hintScope(hint);
+    const sort = reverse ? { $natural: -1 } : undefined;
+    const single = limit === 1 ? 1 : undefined;
+    for (const doc of collection.find(compiled, { sort, limit: single, within })) {
       collection.remove(doc);
       n++;
     }
@@ -194,9 +204,12 @@ const findAndModify: CommandHandler = (cmd, ctx) => {
   }
   if (hasUpdate) classifyUpdate(spec);
   const arrayFilters = optionalArray(cmd, 'arrayFilters', ctx) as Doc[] | undefined;
+  const hint = optionalHint(cmd, ctx);
   const compiled = compileFilter(filter, variables, fields);
   const collection = ctx.catalog.get(ctx.dbName, name);
-  const target = collection?.find(compiled, { sort, limit: 1 })[0];
+  const { within, reverse } = collection?.hintScope(hint) ?? {};
+  const order = reverse && sort === undefined ? { $natural: -1 } : sort;
+  const target = collection?.find(compiled, { sort: order, limit: 1, within })[0];
   const shape = (doc: Doc | undefined) =>
     doc === undefined ? null : projectDocuments([doc], compiled, fields)[0];
 
@@ -207,7 +220,7 @@ const findAndModify: CommandHandler = (cmd, ctx) => {
   }
   if (collection && target) {
     const next = checkUpdatedSize(applyUpdate(target, spec, { arrayFilters, filter, variables }));
-    if (!valuesEqual(target, next)) collection.replace(target, next);
+    if (!identicalValues(target, next)) collection.replace(target, next);
     return {
       lastErrorObject: { n: 1, updatedExisting: true },
       value: shape(returnNew ? next : target),

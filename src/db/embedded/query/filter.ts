@@ -1,8 +1,9 @@
 import { Query } from 'mingo/query';
 import { type AnyObject } from 'mingo/types';
 
-import { type Doc, inDocumentOrder, kindOf } from '../bson-values';
-import { badValue, unsupported } from '../errors';
+import { type Doc, inDocumentOrder, isPlainObject, kindOf } from '../bson-values';
+import { badValue, unsupported, wideNumberRefusal } from '../errors';
+import { asSafeInteger, holdsWideNumber } from '../numbers';
 import { contextFor, mingoOptions } from './operators';
 
 /**
@@ -89,6 +90,27 @@ export function compileFilter(
   };
 }
 
+/**
+ * `$slice` counts given as Long or Decimal128 (mongod accepts them) become the JS numbers
+ * mingo computes with; others that are not exact integers are refused.
+ */
+function normalizeSlices(spec: Doc): Doc {
+  const out: Doc = {};
+  for (const [key, value] of Object.entries(spec)) {
+    if (!isPlainObject(value)) {
+      out[key] = value;
+    } else if ('$slice' in value) {
+      const slice = value.$slice;
+      const counts = Array.isArray(slice) ? slice.map(asSafeInteger) : asSafeInteger(slice);
+      if (holdsWideNumber(counts)) throw wideNumberRefusal('The $slice projection');
+      out[key] = { ...value, $slice: counts };
+    } else {
+      out[key] = normalizeSlices(value);
+    }
+  }
+  return out;
+}
+
 /** Applies a find-style projection (inclusion, exclusion, `$slice`, `$elemMatch`, `a.$`). */
 export function projectDocuments(
   docs: Doc[],
@@ -97,9 +119,9 @@ export function projectDocuments(
 ): Doc[] {
   if (projection === undefined || projection === null) return docs;
   if (kindOf(projection) !== 'object') throw badValue('projection must be an object');
-  const spec = projection as Doc;
-  if (Object.keys(spec).length === 0 || docs.length === 0) return docs;
-  refuseUnsupportedOperators(spec);
+  if (Object.keys(projection as Doc).length === 0 || docs.length === 0) return docs;
+  refuseUnsupportedOperators(projection);
+  const spec = normalizeSlices(projection as Doc);
   // Only the positional `a.$` form needs the filter; otherwise no document may be dropped.
   const positional = Object.keys(spec).some((k) => k.endsWith('.$'));
   const query = positional

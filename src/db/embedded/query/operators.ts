@@ -1,11 +1,10 @@
-import { Context } from 'mingo/core';
+import { Context, evalExpr } from 'mingo/core';
 import { Lazy, type Iterator } from 'mingo/lazy';
-import * as accumulatorOps from 'mingo/operators/accumulator';
-import * as expressionOps from 'mingo/operators/expression';
 import * as pipelineOps from 'mingo/operators/pipeline';
 import * as projectionOps from 'mingo/operators/projection';
 import * as queryOps from 'mingo/operators/query';
 import * as windowOps from 'mingo/operators/window';
+import { Query } from 'mingo/query';
 import { type AnyObject, type Options } from 'mingo/types';
 
 import {
@@ -14,19 +13,28 @@ import {
   type Doc,
   inDocumentOrder,
   isNumeric,
+  isPlainObject,
   keyOf,
   kindOf,
   typeRankOf,
   valuesEqual,
 } from '../bson-values';
-import { badValue } from '../errors';
+import { badValue, wideNumberRefusal } from '../errors';
+import { asSafeInteger, coerceToBool, holdsWideNumber } from '../numbers';
+import {
+  bsonAccumulatorOperators,
+  bsonExpressionOperators,
+  bsonPipelineOperators,
+} from './expressions';
 import { sortDocuments } from './sort';
 
 /**
  * mingo compares values with JS semantics: Long and Decimal128 are opaque objects to it, and
- * ObjectId ordering relies on string conversion. The comparison query operators are therefore
- * replaced by BSON-aware ones built on compareValues/valuesEqual; everything else (logical,
- * element, array, evaluation operators, expressions, projection) is mingo's own.
+ * ObjectId ordering relies on string conversion. The comparison query operators (and `$all`,
+ * `$expr`) are therefore replaced by BSON-aware ones built on compareValues/valuesEqual; the
+ * ones that compute with numbers (`$mod`, `$bits*`) refuse Long and Decimal128. Logical,
+ * element and the other evaluation operators and projection are mingo's own; aggregation
+ * operators are set up in expressions.ts.
  */
 
 /**
@@ -179,6 +187,48 @@ function typePredicate(rhs: unknown): LeafPredicate {
 const $eq = fieldOperator(equalsPredicate);
 const $in = fieldOperator(inPredicate);
 
+/** `$expr` is true by mongod's truthiness (Long and Decimal128 zeros are false). */
+const $expr: FieldOperator = (_selector, rhs, options) => (doc) =>
+  coerceToBool(evalExpr(doc, rhs, options));
+
+/**
+ * `$all` as the conjunction of one condition per value, so that values compare as BSON (mingo
+ * compares them as JS objects). Lists of `$elemMatch` stay with mingo, whose nested conditions
+ * run on these operators.
+ */
+const $all: FieldOperator = (selector, rhs, options) => {
+  if (!Array.isArray(rhs)) throw badValue('$all needs an array');
+  if (rhs.length === 0) return () => false;
+  const isElemMatch = (v: unknown) => isPlainObject(v) && Object.keys(v)[0] === '$elemMatch';
+  if (rhs.some(isElemMatch)) return queryOps.$all(selector, rhs, options);
+  const conditions = rhs.map((v) => {
+    if (isPlainObject(v) && Object.keys(v).some((k) => k.startsWith('$'))) {
+      throw badValue('no $ expressions in $all');
+    }
+    return { [selector]: kindOf(v) === 'regex' ? v : { $eq: v } };
+  });
+  const query = new Query({ $and: conditions }, options);
+  return (doc) => query.test(doc);
+};
+
+const $size: FieldOperator = (selector, rhs, options) =>
+  queryOps.$size(selector, asSafeInteger(rhs), options);
+
+/** mingo's operator, refused when a Long or Decimal128 is the operand or a tested value. */
+function refusingWide(name: string, op: FieldOperator): FieldOperator {
+  return (selector, rhs, options) => {
+    if (holdsWideNumber(rhs)) throw wideNumberRefusal(`The ${name} query operator`);
+    const test = op(selector, rhs, options);
+    const parts = selector.split('.');
+    return (doc) => {
+      if (leafValues(doc, parts).some(holdsWideNumber)) {
+        throw wideNumberRefusal(`The ${name} query operator`);
+      }
+      return test(doc);
+    };
+  };
+}
+
 const bsonQueryOperators: Record<string, FieldOperator> = {
   $eq,
   $ne: negate($eq),
@@ -189,6 +239,14 @@ const bsonQueryOperators: Record<string, FieldOperator> = {
   $in,
   $nin: negate($in),
   $type: fieldOperator(typePredicate),
+  $expr,
+  $all,
+  $size,
+  $mod: refusingWide('$mod', queryOps.$mod),
+  $bitsAllSet: refusingWide('$bitsAllSet', queryOps.$bitsAllSet),
+  $bitsAnySet: refusingWide('$bitsAnySet', queryOps.$bitsAnySet),
+  $bitsAllClear: refusingWide('$bitsAllClear', queryOps.$bitsAllClear),
+  $bitsAnyClear: refusingWide('$bitsAnyClear', queryOps.$bitsAnyClear),
 };
 
 function $sort(coll: Iterator, spec: AnyObject): Iterator {
@@ -208,9 +266,15 @@ function $project(coll: Iterator, spec: AnyObject, options: Options): Iterator {
  */
 export function buildContext(extraPipeline: Record<string, unknown> = {}): Context {
   return Context.init({
-    accumulator: { ...accumulatorOps } as never,
-    expression: { ...expressionOps } as never,
-    pipeline: { ...pipelineOps, $sort, $project, ...extraPipeline } as never,
+    accumulator: bsonAccumulatorOperators() as never,
+    expression: bsonExpressionOperators() as never,
+    pipeline: {
+      ...pipelineOps,
+      ...bsonPipelineOperators,
+      $sort,
+      $project,
+      ...extraPipeline,
+    } as never,
     projection: { ...projectionOps } as never,
     query: { ...queryOps, ...bsonQueryOperators } as never,
     window: { ...windowOps } as never,

@@ -1,4 +1,4 @@
-import { Decimal128, Long, ObjectId, Timestamp } from 'bson';
+import { Long, ObjectId, Timestamp } from 'bson';
 import { type AnyObject } from 'mingo/types';
 import { updateOne } from 'mingo/updater';
 
@@ -16,7 +16,25 @@ import {
   setPath,
   valuesEqual,
 } from '../bson-values';
-import { badValue, CommandError, ErrorCode, failedToParse, typeMismatch } from '../errors';
+import {
+  badValue,
+  CommandError,
+  decimalArithmeticRefusal,
+  ErrorCode,
+  failedToParse,
+  typeMismatch,
+  unsupported,
+  wideNumberRefusal,
+} from '../errors';
+import {
+  approximate,
+  fitsInt64,
+  holdsWideNumber,
+  integerOf,
+  intOrLong,
+  longOf,
+  numberKind,
+} from '../numbers';
 import { refuseUnsupportedOperators } from './filter';
 import { contextFor, defaultContext, mingoOptions } from './operators';
 
@@ -122,6 +140,7 @@ export function classifyUpdate(spec: unknown): UpdateKind {
           `Cannot ${verb} with non-numeric argument: {${path}: ${formatValue(arg)}}`,
         );
       }
+      if (op === '$bit') checkBitwiseSpec(arg);
       if (op === '$rename' && typeof arg !== 'string') {
         throw badValue(`The 'to' field for $rename must be a string: ${path}: ${formatValue(arg)}`);
       }
@@ -177,47 +196,166 @@ function checkPathViable(doc: Doc, path: string): void {
   }
 }
 
-function addNumbers(a: unknown, b: unknown): unknown {
-  const ka = kindOf(a);
-  const kb = kindOf(b);
-  if (ka === 'decimal' || kb === 'decimal') {
-    return Decimal128.fromString(String(Number(String(a)) + Number(String(b))));
+type ArithmeticOp = '$inc' | '$mul';
+
+/**
+ * mongod's update arithmetic: int32 results widen to int64, int64 results that overflow are an
+ * error (`undefined` here), anything with a double is computed in doubles. Decimal128 would need
+ * decimal arithmetic, which this server does not have.
+ */
+function arithmetic(op: ArithmeticOp, a: unknown, b: unknown): unknown {
+  const ka = numberKind(a);
+  const kb = numberKind(b);
+  if (ka === 'decimal' || kb === 'decimal') throw decimalArithmeticRefusal(op);
+  if (ka === 'double' || kb === 'double') {
+    const x = approximate(a);
+    const y = approximate(b);
+    return op === '$inc' ? x + y : x * y;
   }
-  if (ka === 'long' || kb === 'long') {
-    const other = ka === 'long' ? b : a;
-    if (kindOf(other) === 'long' || Number.isInteger(other)) {
-      return Long.fromValue(a as Long | number).add(Long.fromValue(b as Long | number));
-    }
-    return Number(String(a)) + Number(String(b));
-  }
-  return (a as number) + (b as number);
+  const x = integerOf(a);
+  const y = integerOf(b);
+  const result = op === '$inc' ? x + y : x * y;
+  // Two int32 operands always fit an int64.
+  if (ka === 'int' && kb === 'int') return intOrLong(result);
+  return fitsInt64(result) ? longOf(result) : undefined;
 }
 
-function multiplyNumbers(a: unknown, b: unknown): unknown {
-  const ka = kindOf(a);
-  const kb = kindOf(b);
-  if (ka === 'decimal' || kb === 'decimal') {
-    return Decimal128.fromString(String(Number(String(a)) * Number(String(b))));
-  }
-  if (ka === 'long' || kb === 'long') {
-    const other = ka === 'long' ? b : a;
-    if (kindOf(other) === 'long' || Number.isInteger(other)) {
-      return Long.fromValue(a as Long | number).multiply(Long.fromValue(b as Long | number));
-    }
-    return Number(String(a)) * Number(String(b));
-  }
-  return (a as number) * (b as number);
-}
-
+/** `$mul` on a missing field stores zero of the multiplier's type. */
 function zeroLike(v: unknown): unknown {
-  const kind = kindOf(v);
-  if (kind === 'long') return Long.ZERO;
-  if (kind === 'decimal') return Decimal128.fromString('0');
-  return 0;
+  const kind = numberKind(v);
+  if (kind === 'decimal') throw decimalArithmeticRefusal('$mul');
+  return kind === 'long' ? Long.ZERO : 0;
+}
+
+function debugNumber(v: unknown): string {
+  const kind = numberKind(v);
+  const name = kind === 'long' ? 'NumberLong' : kind === 'int' ? 'NumberInt' : 'NumberDouble';
+  return `(${name})${formatValue(v)}`;
 }
 
 function idForMessage(doc: Doc): string {
   return `{_id: ${formatValue(doc._id)}}`;
+}
+
+function checkArrayTarget(doc: Doc, op: string, path: string, current: unknown): void {
+  if (arrayOperators.has(op) && current !== undefined && !Array.isArray(current)) {
+    throw badValue(
+      `Cannot apply ${op} to a non-array field. Field named '${path}' has a non-array type ${bsonTypeAlias(current)} in the document ${idForMessage(doc)}`,
+    );
+  }
+}
+
+/** `$addToSet` with BSON equality: `5` and `Long(5)` are one value, field order matters. */
+function addToSet(doc: Doc, path: string, current: unknown, arg: unknown): unknown[] {
+  checkArrayTarget(doc, '$addToSet', path, current);
+  const each = isPlainObject(arg) && '$each' in arg;
+  if (each && !Array.isArray(arg.$each)) {
+    throw typeMismatch(
+      `The argument to $each in $addToSet must be an array but it was of type ${bsonTypeAlias(arg.$each)}`,
+    );
+  }
+  const out = current === undefined ? [] : [...(current as unknown[])];
+  for (const value of each ? (arg.$each as unknown[]) : [arg]) {
+    if (!out.some((el) => valuesEqual(el, value))) out.push(cloneValue(value));
+  }
+  return out;
+}
+
+const bitwiseOps = new Set(['and', 'or', 'xor']);
+
+/** Validates `$bit` arguments up front, as mongod does even when nothing matches. */
+function checkBitwiseSpec(arg: unknown): void {
+  if (!isPlainObject(arg)) {
+    throw badValue(
+      `The $bit modifier is not compatible with a ${bsonTypeAlias(arg)}. You must pass in an embedded document: {$bit: {field: {and/or/xor: #}}`,
+    );
+  }
+  if (Object.keys(arg).length === 0) {
+    throw badValue(
+      'You must pass in at least one bitwise operation. The format is: {$bit: {field: {and/or/xor: #}}',
+    );
+  }
+  for (const [name, operand] of Object.entries(arg)) {
+    if (!bitwiseOps.has(name)) {
+      throw badValue(
+        `The $bit modifier only supports 'and', 'or', and 'xor', not '${name}' which is an unknown operator: {${name}: ${formatValue(operand)}}`,
+      );
+    }
+    const kind = numberKind(operand);
+    if (kind !== 'int' && kind !== 'long') {
+      throw badValue(
+        `The $bit modifier field must be an Integer(32/64 bit); a '${bsonTypeAlias(operand)}' is not supported here: {${name}: ${formatValue(operand)}}`,
+      );
+    }
+  }
+}
+
+/** `$bit` on int32 and int64 values, with mongod's result type (int64 if either is). */
+function applyBitwise(doc: Doc, path: string, current: unknown, spec: Doc): unknown {
+  const kind = current === undefined ? 'int' : numberKind(current);
+  if (kind !== 'int' && kind !== 'long') {
+    throw badValue(
+      `Cannot apply $bit to a value of non-integral type.${idForMessage(doc)} has the field ${path.split('.').pop()} of non-integer type ${bsonTypeAlias(current)}`,
+    );
+  }
+  let value = current === undefined ? 0n : integerOf(current);
+  let long = kind === 'long';
+  for (const [name, operand] of Object.entries(spec)) {
+    const n = integerOf(operand);
+    long ||= numberKind(operand) === 'long';
+    value = name === 'and' ? value & n : name === 'or' ? value | n : value ^ n;
+  }
+  return long ? longOf(BigInt.asIntN(64, value)) : Number(BigInt.asIntN(32, value));
+}
+
+/** `$push` modifiers mingo applies with JS numbers and JS ordering. */
+function refuseWidePush(current: unknown, arg: unknown): void {
+  if (!isPlainObject(arg) || !('$each' in arg)) return;
+  if (holdsWideNumber(arg.$slice) || holdsWideNumber(arg.$position)) {
+    throw wideNumberRefusal('$push modifiers');
+  }
+  if (arg.$sort !== undefined && (holdsWideNumber(current) || holdsWideNumber(arg.$each))) {
+    throw wideNumberRefusal('$push with $sort');
+  }
+}
+
+const comparingUpdateOperators = new Set(['$inc', '$mul', '$min', '$max', '$bit', '$addToSet']);
+
+function holdsDocument(v: unknown): boolean {
+  if (Array.isArray(v)) return v.some(holdsDocument);
+  return isPlainObject(v);
+}
+
+/**
+ * Positional paths (`a.$`, `a.$[]`, `a.$[id]`) go to mingo, which computes with JS numbers and
+ * compares as JS: refused when that would differ from mongod (Long or Decimal128 involved,
+ * int32 arithmetic that mongod would widen to int64, documents compared for `$addToSet`, which
+ * mingo does regardless of field order).
+ */
+function refuseUnsafePositional(doc: Doc, op: string, path: string, arg: unknown): void {
+  const parts = path.split('.');
+  const positional = parts.findIndex((p) => p.startsWith('$'));
+  const array = getPath(doc, parts.slice(0, positional).join('.'));
+  if (op === '$push') {
+    refuseWidePush(array, arg);
+    return;
+  }
+  if (!comparingUpdateOperators.has(op)) return;
+  if (holdsWideNumber(arg) || holdsWideNumber(array)) {
+    throw wideNumberRefusal(`${op} on a positional path`);
+  }
+  if (op === '$addToSet' && holdsDocument(arg)) {
+    throw unsupported('$addToSet of a document on a positional path');
+  }
+  if ((op !== '$inc' && op !== '$mul') || numberKind(arg) !== 'int') return;
+  const unsafe = (v: unknown): boolean => {
+    if (Array.isArray(v)) return v.some(unsafe);
+    if (isPlainObject(v)) return Object.values(v).some(unsafe);
+    if (numberKind(v) !== 'int') return false;
+    const result = arithmetic(op, v, arg);
+    return typeof result !== 'number';
+  };
+  if (unsafe(array)) throw unsupported(`${op} on a positional path beyond int32`);
 }
 
 /**
@@ -232,6 +370,7 @@ function applyOwnOperators(doc: Doc, spec: Doc): Doc {
     const delegated: Doc = {};
     for (const [path, arg] of Object.entries(args)) {
       if (isPositional(path)) {
+        refuseUnsafePositional(doc, op, path, arg);
         delegated[path] = arg;
         continue;
       }
@@ -246,17 +385,23 @@ function applyOwnOperators(doc: Doc, spec: Doc): Doc {
               `Cannot apply ${op} to a value of non-numeric type. ${idForMessage(doc)} has the field '${path}' of non-numeric type ${bsonTypeAlias(current)}`,
             );
           }
-          const next =
-            op === '$inc'
-              ? current === undefined
-                ? arg
-                : addNumbers(current, arg)
-              : current === undefined
-                ? zeroLike(arg)
-                : multiplyNumbers(current, arg);
+          let next: unknown;
+          if (current === undefined) next = op === '$inc' ? arg : zeroLike(arg);
+          else next = arithmetic(op, current, arg);
+          if (next === undefined) {
+            throw badValue(
+              `Failed to apply ${op} operations to current value (${debugNumber(current)}) for document ${idForMessage(doc)}`,
+            );
+          }
           setPath(doc, path, next);
           break;
         }
+        case '$addToSet':
+          setPath(doc, path, addToSet(doc, path, current, arg));
+          break;
+        case '$bit':
+          setPath(doc, path, applyBitwise(doc, path, current, arg as Doc));
+          break;
         case '$min':
         case '$max': {
           const c = current === undefined ? 0 : compareValues(arg, current);
@@ -281,15 +426,12 @@ function applyOwnOperators(doc: Doc, spec: Doc): Doc {
           break;
         }
         default:
-          // mingo would store `$each` as is for a missing field, skipping $slice/$sort and
-          // duplicates; starting from an empty array gives mongod's result.
-          if ((op === '$push' || op === '$addToSet') && current === undefined) {
-            setPath(doc, path, []);
-          }
-          if (arrayOperators.has(op) && current !== undefined && !Array.isArray(current)) {
-            throw badValue(
-              `Cannot apply ${op} to a non-array field. Field named '${path}' has a non-array type ${bsonTypeAlias(current)} in the document ${idForMessage(doc)}`,
-            );
+          checkArrayTarget(doc, op, path, current);
+          // mingo would store `$each` as is for a missing field, skipping $slice/$sort; starting
+          // from an empty array gives mongod's result.
+          if (op === '$push') {
+            if (current === undefined) setPath(doc, path, []);
+            refuseWidePush(current, arg);
           }
           delegated[path] = arg;
       }

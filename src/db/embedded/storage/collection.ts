@@ -1,7 +1,16 @@
 import { ObjectId, UUID } from 'bson';
 
-import { type Doc, formatValue, idFirst, isPlainObject, keyOf, kindOf } from '../bson-values';
-import { badValue, CommandError, ErrorCode } from '../errors';
+import {
+  type Doc,
+  formatValue,
+  idFirst,
+  isPlainObject,
+  keyOf,
+  kindOf,
+  toInt,
+  valuesEqual,
+} from '../bson-values';
+import { badValue, CommandError, ErrorCode, unsupported } from '../errors';
 import { type CompiledFilter } from '../query/filter';
 import { parseSort, type SortField, sortDocuments } from '../query/sort';
 import { type IndexEntry, type SecondaryIndex } from './index-store';
@@ -12,6 +21,15 @@ export interface FindOptions {
   sort?: unknown;
   skip?: number;
   limit?: number;
+  /** Restricts the answer to the documents a hinted sparse or partial index holds. */
+  within?: (doc: Doc) => boolean;
+}
+
+/** What a `hint` changes about a query's answer. */
+export interface HintScope {
+  within?: (doc: Doc) => boolean;
+  /** `{ $natural: -1 }`: a collection scan in reverse insertion order. */
+  reverse?: boolean;
 }
 
 /** At most this many key combinations are looked up for `$in` lists on compound indexes. */
@@ -287,6 +305,30 @@ export class Collection {
     return { docs: best.index.lookup(alternatives), exact, ordered: false };
   }
 
+  /**
+   * mongod answers BadValue for a hint that names no index. A hinted sparse index makes the
+   * query see only the documents that index holds, as in mongod; any other index gives the same
+   * answer as no hint. With a partial index mongod's planner decides whether the query may use
+   * it at all, which is not reproduced here.
+   */
+  hintScope(hint: unknown): HintScope {
+    if (hint === undefined || (isPlainObject(hint) && Object.keys(hint).length === 0)) return {};
+    if (isPlainObject(hint) && Object.keys(hint).length === 1 && '$natural' in hint) {
+      return { reverse: toInt(hint.$natural) < 0 };
+    }
+    if (hint === '_id_' || valuesEqual(hint, ID_INDEX_SPEC.key)) return {};
+    const index =
+      typeof hint === 'string'
+        ? this.indexes.get(hint)
+        : [...this.indexes.values()].find((i) => valuesEqual(i.spec.key, hint));
+    if (index === undefined) {
+      throw badValue('hint provided does not correspond to an existing index');
+    }
+    if (index.partial !== undefined) throw unsupported('A hint naming a partial index');
+    if (index.coversAllDocuments) return {};
+    return { within: (doc) => index.entriesFor(doc).length > 0 };
+  }
+
   /** Matching documents in sort order (natural order without a sort), after skip and limit. */
   find(compiled: CompiledFilter, options: FindOptions = {}): Doc[] {
     const skip = options.skip ?? 0;
@@ -300,7 +342,9 @@ export class Collection {
     const plan = natural ? undefined : this.plan(compiled.filter, sortFields);
     const source: Iterable<Doc> =
       plan?.docs ?? (reverseNatural ? [...this.docs.values()].reverse() : this.docs.values());
-    const test = plan?.exact ? () => true : compiled.test;
+    const matches = plan?.exact ? () => true : compiled.test;
+    const within = options.within;
+    const test = within ? (doc: Doc) => within(doc) && matches(doc) : matches;
     if (sortFields.length === 0 || plan?.ordered) {
       const out: Doc[] = [];
       let skipped = 0;
