@@ -1,6 +1,16 @@
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import * as argon2 from 'argon2';
+import pLimit from 'p-limit';
 import { type Config } from '../config';
+
+/**
+ * argon2 runs on libuv's thread pool and takes a core for tens of milliseconds per call. Left
+ * alone, a burst of logins occupies every core and every other request waits behind it; so at
+ * most all cores but one hash at a time, and the event loop always keeps a core of its own.
+ * Logins queue instead, which under a storm is the behaviour wanted anyway.
+ */
+const hashingSlots = pLimit(Math.max(1, availableParallelism() - 1));
 
 /**
  * argon2id hashing with the configured cost (OWASP's floor: m = 19 MiB, t = 2, p = 1).
@@ -16,12 +26,12 @@ export class PasswordHasher {
   }
 
   hash(password: string): Promise<string> {
-    return argon2.hash(password, this.options);
+    return hashingSlots(() => argon2.hash(password, this.options));
   }
 
   async verify(hash: string, password: string): Promise<boolean> {
     try {
-      return await argon2.verify(hash, password);
+      return await hashingSlots(() => argon2.verify(hash, password));
     } catch {
       // A malformed stored hash must not let anyone in, nor leak as a 500.
       return false;
