@@ -52,18 +52,24 @@ const email = (i: number) => `user${i}@example.com`;
 /**
  * The embedded server as `npm start` runs it (a forked process), driven through mongoose:
  * single inserts, findOne by a unique field at 1k and 100k documents, and a sorted page of 20
- * over a compound index.
+ * over a compound index. With `uri`, it runs on that (already running) server in a database
+ * of its own, dropped at the end so the next sections start from a small server; without, it
+ * starts and stops a server of its own.
  */
-export async function benchEmbeddedDb(opts: { quick: boolean }): Promise<Record<string, number>> {
+export async function benchEmbeddedDb(opts: {
+  quick: boolean;
+  uri?: string;
+}): Promise<Record<string, number>> {
   const phaseMs = opts.quick ? 1_000 : 3_000;
   const large = 100_000;
   const owners = opts.quick ? 50 : 100;
   const todosPerOwner = opts.quick ? 200 : 1_000;
 
-  const server = await spawnEmbeddedServer({ port: 0 });
+  const server = opts.uri ? undefined : await spawnEmbeddedServer({ port: 0 });
+  const uri = opts.uri ?? server!.uri;
   let conn: Connection | undefined;
   try {
-    conn = await mongoose.createConnection(server.uri, { dbName: 'bench' }).asPromise();
+    conn = await mongoose.createConnection(uri, { dbName: 'bench-embedded-db' }).asPromise();
     const User = conn.model(
       'BenchUser',
       new Schema<BenchUser>({ email: { type: String, unique: true }, name: String }),
@@ -125,7 +131,8 @@ export async function benchEmbeddedDb(opts: { quick: boolean }): Promise<Record<
       );
     return results;
   } finally {
+    if (opts.uri) await conn?.dropDatabase();
     await conn?.close();
-    await server.stop();
+    await server?.stop();
   }
 }

@@ -1,17 +1,38 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-
+import { type ApiSettings, benchApi } from './api';
+import { findChildPid, machineBusy } from './cpu';
 import { benchEmbeddedDb } from './embedded-db';
+import { installSignalHandlers, onStop, stopEverything, stoppedBySignal } from './lifecycle';
+import { type BenchOutcome, computeRatios, formatReport, resultsJson } from './report';
+import { spawnEmbeddedServer } from '../src/db/embedded';
 
-interface BenchSection {
-  name: string;
-  run(opts: { quick: boolean }): Promise<Record<string, number>>;
-}
-
-/** Each section returns named numbers; add sections here. */
-const sections: BenchSection[] = [{ name: 'embedded-db', run: benchEmbeddedDb }];
+/**
+ * `npm run bench [-- --quick] [-- --cpu-prof]`: starts one embedded database (as `npm start`
+ * does), runs the sections against it, prints the tables and the ratios against their
+ * targets, and writes bench/results.json. `--cpu-prof` makes the product children of the
+ * rounds write V8 CPU profiles into bench/profiles/.
+ */
 
 const resultsFile = path.join(__dirname, 'results.json');
+
+function settingsFor(quick: boolean, cpuProfileDir: string | undefined): ApiSettings {
+  return {
+    rounds: quick ? 1 : 3,
+    load: {
+      connections: 10,
+      pipelining: 1,
+      durationSeconds: quick ? 5 : 10,
+      warmupSeconds: quick ? 2 : 3,
+    },
+    heapAt: quick ? [10_000, 20_000] : [50_000, 100_000],
+    loginAttempts: 200,
+    stormClients: 20,
+    users: 10,
+    cpuProfileDir,
+  };
+}
 
 function printTable(section: string, numbers: Record<string, number>): void {
   const width = Math.max(...Object.keys(numbers).map((k) => k.length), 10);
@@ -21,22 +42,73 @@ function printTable(section: string, numbers: Record<string, number>): void {
   }
 }
 
-async function main(): Promise<void> {
-  const quick = process.argv.includes('--quick') || process.env.BENCH_QUICK === '1';
-  const stored: Record<string, unknown> = existsSync(resultsFile)
-    ? (JSON.parse(readFileSync(resultsFile, 'utf8')) as Record<string, unknown>)
-    : {};
-  for (const section of sections) {
-    const started = performance.now();
-    const numbers = await section.run({ quick });
-    printTable(`${section.name} (${((performance.now() - started) / 1000).toFixed(1)} s)`, numbers);
-    stored[section.name] = { ...numbers, quick, measuredAt: new Date().toISOString() };
-  }
-  writeFileSync(resultsFile, `${JSON.stringify(stored, null, 2)}\n`);
-  process.stdout.write(`\nresults merged into ${path.relative(process.cwd(), resultsFile)}\n`);
+const progress = (line: string) => process.stderr.write(`  .. ${line}\n`);
+
+async function timed<T>(run: () => Promise<T>): Promise<[T, number]> {
+  const started = performance.now();
+  const result = await run();
+  return [result, (performance.now() - started) / 1000];
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exit(1);
-});
+async function main(): Promise<void> {
+  installSignalHandlers();
+  const quick = process.argv.includes('--quick') || process.env.BENCH_QUICK === '1';
+  const cpuProfileDir = process.argv.includes('--cpu-prof')
+    ? path.join(__dirname, 'profiles')
+    : undefined;
+  if (cpuProfileDir) mkdirSync(cpuProfileDir, { recursive: true });
+  const settings = settingsFor(quick, cpuProfileDir);
+  const busyAtStart = await machineBusy(1_000);
+  process.stdout.write(
+    `bench: ${quick ? 'quick (1 round, shorter phases, heap at 10k/20k requests)' : 'full (3 rounds)'}; ` +
+      `${os.cpus()[0]?.model ?? 'unknown cpu'}, ${os.cpus().length} cores, node ${process.version}; ` +
+      `machine ${Math.round(busyAtStart * 100)}% busy before start\n`,
+  );
+  if (busyAtStart > 0.15) {
+    // Each server under test needs a core and autocannon part of another: other work skews both.
+    process.stdout.write('warning: the machine is busy with other work; expect noisy numbers\n');
+  }
+
+  const db = await spawnEmbeddedServer({ port: 0 });
+  onStop(() => db.stop());
+  const dbPid = findChildPid('embedded/main');
+  try {
+    progress('embedded-db');
+    const [embeddedDb, embeddedSeconds] = await timed(() =>
+      benchEmbeddedDb({ quick, uri: db.uri }),
+    );
+    printTable(`embedded-db (${embeddedSeconds.toFixed(1)} s)`, embeddedDb);
+
+    const [api, apiSeconds] = await timed(() =>
+      benchApi({ uri: db.uri, pid: dbPid }, settings, progress),
+    );
+    const outcome: BenchOutcome = {
+      quick,
+      busyAtStart,
+      settings,
+      embeddedDb,
+      api,
+      seconds: { embeddedDb: embeddedSeconds, api: apiSeconds },
+    };
+    const ratios = computeRatios(outcome);
+    process.stdout.write(formatReport(outcome, ratios));
+    writeFileSync(resultsFile, `${JSON.stringify(resultsJson(outcome, ratios), null, 2)}\n`);
+    process.stdout.write(`\nresults written to ${path.relative(process.cwd(), resultsFile)}\n`);
+    if (cpuProfileDir) {
+      process.stdout.write(`CPU profiles in ${path.relative(process.cwd(), cpuProfileDir)}\n`);
+    }
+  } finally {
+    await stopEverything();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  async (err: unknown) => {
+    // After Ctrl-C the signal handler owns the exit; the failures it causes are no news.
+    if (stoppedBySignal()) return;
+    process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    await stopEverything();
+    process.exit(1);
+  },
+);
