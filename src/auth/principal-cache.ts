@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache';
-import { UserModel } from '../users/user.model';
+import { Types } from 'mongoose';
+import { UserModel, type UserRecord } from '../users/user.model';
 import { PUBLIC_USER_FIELDS, type Principal, toPrincipal } from '../users/user.mapper';
 
 const MISSING = 'missing' as const;
@@ -27,7 +28,8 @@ export class PrincipalCache {
 
   async load(userId: string): Promise<Principal | undefined> {
     if (!this.cache) return this.fetch(userId);
-    const entry = await this.cache.fetch(userId);
+    // A hit (nearly every request) needs no promise from the cache.
+    const entry = this.cache.get(userId) ?? (await this.cache.fetch(userId));
     return entry === MISSING || entry === undefined ? undefined : entry;
   }
 
@@ -36,7 +38,11 @@ export class PrincipalCache {
   }
 
   private async fetch(userId: string): Promise<Principal | undefined> {
-    const record = await UserModel.findById(userId, PUBLIC_USER_FIELDS).lean();
+    // The driver directly: this lookup is on the path of every signed-in request.
+    const record = await UserModel.collection.findOne<UserRecord>(
+      { _id: new Types.ObjectId(userId) },
+      { projection: PUBLIC_USER_FIELDS },
+    );
     return record ? toPrincipal(record) : undefined;
   }
 }

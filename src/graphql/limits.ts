@@ -1,10 +1,12 @@
-import { type ApolloServerPlugin } from '@apollo/server';
+import { type ApolloServerPlugin, type GraphQLRequest } from '@apollo/server';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import {
   type ASTVisitor,
+  type DocumentNode,
   GraphQLError,
   type GraphQLSchema,
   Kind,
+  type OperationDefinitionNode,
   type SelectionSetNode,
   type ValidationContext,
   type ValidationRule,
@@ -78,28 +80,49 @@ const tooComplex = (message: string) =>
  */
 function costLimitPlugin(schema: GraphQLSchema, maxCost: number): ApolloServerPlugin {
   const estimators = [paginationEstimator, simpleEstimator({ defaultComplexity: 1 })];
+  // Apollo hands the same parsed document to every request with the same query text, so the
+  // cost of (document, operation, variables) is computed once: clients repeat their queries.
+  const known = new WeakMap<DocumentNode, Map<string, number>>();
+
+  const measure = (
+    document: DocumentNode,
+    operation: OperationDefinitionNode | undefined,
+    request: GraphQLRequest,
+  ): number | undefined => {
+    const variables = request.variables ?? {};
+    try {
+      return getComplexity({
+        schema,
+        query: document,
+        operationName: request.operationName ?? undefined,
+        variables,
+        estimators,
+      });
+    } catch {
+      // Variables that do not fit their types: execution refuses them before any resolver
+      // runs, with graphql-js's own 400 BAD_USER_INPUT. Anything else (a document too large
+      // to measure, say) is refused here: unmeasured means unbounded.
+      const definitions = operation?.variableDefinitions ?? [];
+      if (getVariableValues(schema, definitions, variables).errors) return undefined;
+      throw tooComplex('Query is too complex to measure');
+    }
+  };
+
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ request, document, operation }) {
-          const variables = request.variables ?? {};
-          let cost: number;
-          try {
-            cost = getComplexity({
-              schema,
-              query: document,
-              operationName: request.operationName ?? undefined,
-              variables,
-              estimators,
-            });
-          } catch {
-            // Variables that do not fit their types: execution refuses them before any resolver
-            // runs, with graphql-js's own 400 BAD_USER_INPUT. Anything else (a document too
-            // large to measure, say) is refused here: unmeasured means unbounded.
-            const definitions = operation?.variableDefinitions ?? [];
-            const coerced = getVariableValues(schema, definitions, variables);
-            if (coerced.errors) return;
-            throw tooComplex('Query is too complex to measure');
+          const key = `${request.operationName ?? ''} ${JSON.stringify(request.variables ?? {})}`;
+          let costs = known.get(document);
+          let cost = costs?.get(key);
+          if (cost === undefined) {
+            cost = measure(document, operation, request);
+            if (cost === undefined) return;
+            if (key.length <= 1024) {
+              if (!costs) known.set(document, (costs = new Map()));
+              if (costs.size >= 256) costs.clear();
+              costs.set(key, cost);
+            }
           }
           if (cost > maxCost)
             throw tooComplex(`Query cost ${cost} exceeds the limit of ${maxCost}`);

@@ -30,6 +30,9 @@ export function summarize(res: Response, summary: RequestSummary): void {
  * pino-http, which builds two child loggers and serializes the request on every call.
  */
 export function requestLogging(logger: Logger): RequestHandler {
+  // These lines are built field by field above and never hold a secret, so they skip the
+  // logger's wildcard redaction, which costs ~15 µs a line (6x the rest of the line).
+  const lines = logger.child({}, { redact: { paths: [] } });
   return (req, res, next) => {
     const incoming = req.headers['x-request-id'];
     const id =
@@ -55,8 +58,8 @@ export function requestLogging(logger: Logger): RequestHandler {
         outcome: summary?.outcome ?? (status < 400 ? 'OK' : `HTTP_${status}`),
         aborted: res.writableFinished ? undefined : true,
       };
-      if (status >= 500) logger.error(line, 'request failed');
-      else logger.info(line, 'request completed');
+      if (status >= 500) lines.error(line, 'request failed');
+      else lines.info(line, 'request completed');
     });
     next();
   };
