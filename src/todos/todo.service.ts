@@ -63,7 +63,7 @@ export class TodoService {
   }
 
   async get(viewer: Principal, id: Types.ObjectId): Promise<TodoType> {
-    const record = await TodoModel.findOne(visibleTo(viewer, id)).lean<TodoRecord>();
+    const record = await TodoModel.collection.findOne<TodoRecord>(visibleTo(viewer, id));
     if (!record) throw new NotFoundError('Todo');
     return toTodo(record);
   }
@@ -107,15 +107,17 @@ export class TodoService {
       const counts = new Map<string, number>();
       for (const members of groups.values()) {
         const { completed } = members[0]!;
-        const rows = await TodoModel.aggregate<{ _id: Types.ObjectId; n: number }>([
-          {
-            $match: {
-              owner: { $in: members.map((m) => new Types.ObjectId(m.ownerId)) },
-              ...matchOf({ completed }),
+        const rows = await TodoModel.collection
+          .aggregate<{ _id: Types.ObjectId; n: number }>([
+            {
+              $match: {
+                owner: { $in: members.map((m) => new Types.ObjectId(m.ownerId)) },
+                ...matchOf({ completed }),
+              },
             },
-          },
-          { $group: { _id: '$owner', n: { $sum: 1 } } },
-        ]);
+            { $group: { _id: '$owner', n: { $sum: 1 } } },
+          ])
+          .toArray();
         for (const row of rows)
           counts.set(JSON.stringify({ ownerId: row._id.toHexString(), completed }), row.n);
       }
@@ -130,18 +132,20 @@ export class TodoService {
         const pages = new Map<OwnerPageKey, Connection<TodoType>>();
         for (const members of groups.values()) {
           const { first, after, completed } = members[0]!;
-          const rows = await TodoModel.aggregate<{ _id: Types.ObjectId; items: TodoRecord[] }>([
-            {
-              $match: {
-                owner: { $in: members.map((m) => new Types.ObjectId(m.ownerId)) },
-                ...matchOf({ completed }),
-                ...afterFilter(after),
+          const rows = await TodoModel.collection
+            .aggregate<{ _id: Types.ObjectId; items: TodoRecord[] }>([
+              {
+                $match: {
+                  owner: { $in: members.map((m) => new Types.ObjectId(m.ownerId)) },
+                  ...matchOf({ completed }),
+                  ...afterFilter(after),
+                },
               },
-            },
-            { $sort: { owner: 1, ...NEWEST_FIRST } },
-            // $firstN (MongoDB 5.2+) keeps only one page per owner, in the sorted order.
-            { $group: { _id: '$owner', items: { $firstN: { input: '$$ROOT', n: first + 1 } } } },
-          ]);
+              { $sort: { owner: 1, ...NEWEST_FIRST } },
+              // $firstN (MongoDB 5.2+) keeps only one page per owner, in the sorted order.
+              { $group: { _id: '$owner', items: { $firstN: { input: '$$ROOT', n: first + 1 } } } },
+            ])
+            .toArray();
           const byOwner = new Map(rows.map((row) => [row._id.toHexString(), row.items]));
           for (const key of members) {
             const countKey = JSON.stringify({ ownerId: key.ownerId, completed });

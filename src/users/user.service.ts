@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import { mongo, type Types } from 'mongoose';
+import { mongo, Types } from 'mongoose';
 import { BadUserInputError, NotFoundError } from '../common/errors';
 import { type Connection, type PageRequest, paginate } from '../common/pagination';
 import { type RequestMeta } from '../common/request-meta';
@@ -52,7 +52,10 @@ export class UserService {
 
   /** The user as stored now (not cached): for decisions that must see the latest role. */
   async findPrincipal(id: Types.ObjectId | string): Promise<Principal | undefined> {
-    const record = await UserModel.findById(id, PUBLIC_USER_FIELDS).lean();
+    const record = await UserModel.collection.findOne<UserRecord>(
+      { _id: new Types.ObjectId(id) },
+      { projection: PUBLIC_USER_FIELDS },
+    );
     return record ? toPrincipal(record) : undefined;
   }
 
@@ -150,7 +153,12 @@ export class UserService {
   /** Per-request batching: every `owner` in one response costs one query together. */
   createLoader(): DataLoader<string, Principal | undefined> {
     return new DataLoader(async (ids) => {
-      const records = await UserModel.find({ _id: { $in: ids } }, PUBLIC_USER_FIELDS).lean();
+      const records = await UserModel.collection
+        .find<UserRecord>(
+          { _id: { $in: ids.map((id) => new Types.ObjectId(id)) } },
+          { projection: PUBLIC_USER_FIELDS },
+        )
+        .toArray();
       const byId = new Map(
         records.map((record) => [record._id.toHexString(), toPrincipal(record)]),
       );
