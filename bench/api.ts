@@ -62,7 +62,7 @@ export const PRODUCT_SETTINGS: Record<string, string> = {
  * ours, then the product's settings. Nothing else of the caller's environment (a LOG_LEVEL,
  * say) reaches what is measured.
  */
-function serverEnv(uri: string, secret: string): Record<string, string> {
+export function serverEnv(uri: string, secret: string): Record<string, string> {
   const inherited = Object.entries(process.env).filter(
     (entry): entry is [string, string] =>
       entry[1] !== undefined &&

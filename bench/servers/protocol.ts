@@ -1,7 +1,8 @@
 /** The IPC messages between the bench (parent) and a server under test (child). */
 
 /** What the parent may ask a child; only the product child answers all of them. */
-export type ChildOp = 'heapUsed' | 'resetCommands' | 'commandCount';
+export type ChildOp =
+  'heapUsed' | 'resetCommands' | 'commandCount' | 'profileStart' | 'profileStop';
 
 export interface ChildRequest {
   type: 'request';
@@ -20,4 +21,6 @@ export interface ChildOptions {
   dbName?: string;
   /** Product only: count MongoDB commands (driver `commandStarted` events). */
   monitorCommands?: boolean;
+  /** Product only: where `profileStop` writes the V8 CPU profile taken since `profileStart`. */
+  profileFile?: string;
 }

@@ -1,0 +1,126 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { serverEnv } from './api';
+import { forkServer } from './children';
+import { ME, graphqlRequest, myTodos } from './graphql';
+import { installSignalHandlers, onStop, stopEverything } from './lifecycle';
+import { measure } from './load';
+import { seed } from './seed';
+import { spawnEmbeddedServer } from '../src/db/embedded';
+
+/**
+ * `npm run bench:profile -- me|my_todos [seconds]`: one product process under one scenario
+ * with V8's CPU profiler on, then the functions and packages that took its CPU, by self time.
+ * Only the measured window is profiled (after a warm-up). The profile itself stays in a
+ * temporary folder for a closer look (Chrome DevTools, speedscope).
+ */
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+}
+interface CpuProfile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+function packageOf(url: string): string {
+  const modules = url.lastIndexOf('node_modules/');
+  if (modules >= 0) {
+    const rest = url.slice(modules + 'node_modules/'.length).split('/');
+    return rest[0]!.startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0]!;
+  }
+  if (url.includes('/src/')) return `src/${url.split('/src/')[1]!.split('/')[0]}`;
+  if (url.startsWith('node:')) return url;
+  return url === '' ? '(native/gc/idle)' : '(other)';
+}
+
+function summarize(profile: CpuProfile, requests: number): string {
+  const byNode = new Map(profile.nodes.map((node) => [node.id, node]));
+  const selfMicros = new Map<number, number>();
+  profile.samples.forEach((id, i) =>
+    selfMicros.set(id, (selfMicros.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)),
+  );
+  const byFunction = new Map<string, number>();
+  const byPackage = new Map<string, number>();
+  let busy = 0;
+  for (const [id, micros] of selfMicros) {
+    const frame = byNode.get(id)!.callFrame;
+    if (frame.functionName === '(idle)' || frame.functionName === '(program)') continue;
+    busy += micros;
+    const where = `${frame.functionName || '(anonymous)'} ${frame.url.replace(/^.*node_modules\//, '').replace(/^.*\/src\//, 'src/')}:${frame.lineNumber + 1}`;
+    byFunction.set(where, (byFunction.get(where) ?? 0) + micros);
+    const pkg = frame.functionName === '(garbage collector)' ? '(gc)' : packageOf(frame.url);
+    byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + micros);
+  }
+  const perRequest = (micros: number) => `${(micros / requests).toFixed(1).padStart(7)} µs/req`;
+  const top = (map: Map<string, number>, n: number) =>
+    [...map.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, n)
+      .map(
+        ([name, micros]) =>
+          `  ${perRequest(micros)}  ${((micros / busy) * 100).toFixed(1).padStart(5)}%  ${name}`,
+      )
+      .join('\n');
+  return (
+    `CPU busy: ${perRequest(busy)} over ${requests} requests\n\nby package (self time)\n${top(byPackage, 25)}\n\n` +
+    `by function (self time)\n${top(byFunction, 40)}\n`
+  );
+}
+
+async function main(): Promise<void> {
+  installSignalHandlers();
+  const scenario = process.argv[2] ?? 'me';
+  const seconds = Number(process.argv[3] ?? 10);
+  if (scenario !== 'me' && scenario !== 'my_todos') throw new Error('scenario: me or my_todos');
+
+  const db = await spawnEmbeddedServer({ port: 0 });
+  onStop(() => db.stop());
+  const profileFile = path.join(
+    mkdtempSync(path.join(tmpdir(), 'product-profile-')),
+    `${scenario}.cpuprofile`,
+  );
+  const product = await forkServer('product', {
+    env: serverEnv(db.uri, randomBytes(48).toString('base64url')),
+    options: { dbName: 'bench-profile', profileFile },
+  });
+  try {
+    const users = await seed(product.url, { users: 10, todosEach: 30, todosForFirst: 30 });
+    const requests = users.map((user) =>
+      graphqlRequest(scenario === 'me' ? ME : myTodos(20), undefined, user.token),
+    );
+    const load = {
+      connections: 10,
+      pipelining: 1 as const,
+      durationSeconds: seconds,
+      warmupSeconds: 0,
+    };
+    // Warm up unprofiled, then profile exactly the measured window.
+    await measure(`${scenario} (warm-up)`, product.url, requests, { ...load, durationSeconds: 3 });
+    await product.ask('profileStart');
+    const sample = await measure(scenario, product.url, requests, load);
+    await product.ask('profileStop');
+    process.stdout.write(
+      `${scenario}: ${sample.requestsPerSecond} req/s, p50 ${sample.p50} ms, p99 ${sample.p99} ms\n`,
+    );
+    const profile = JSON.parse(readFileSync(profileFile, 'utf8')) as CpuProfile;
+    process.stdout.write(`${summarize(profile, sample.requests)}\nprofile: ${profileFile}\n`);
+  } finally {
+    await stopEverything();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(
+      `${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    process.exit(1);
+  },
+);
