@@ -11,7 +11,7 @@ import { seed } from './seed';
 import { spawnEmbeddedServer } from '../src/db/embedded';
 
 /**
- * `npm run bench:profile -- me|my_todos [seconds]`: one product process under one scenario
+ * `npm run bench:profile -- hello|me|my_todos [seconds]`: one server process under one scenario
  * with V8's CPU profiler on, then the functions and packages that took its CPU, by self time.
  * Only the measured window is profiled (after a warm-up). The profile itself stays in a
  * temporary folder for a closer look (Chrome DevTools, speedscope).
@@ -77,7 +77,9 @@ async function main(): Promise<void> {
   installSignalHandlers();
   const scenario = process.argv[2] ?? 'me';
   const seconds = Number(process.argv[3] ?? 10);
-  if (scenario !== 'me' && scenario !== 'my_todos') throw new Error('scenario: me or my_todos');
+  if (!['hello', 'me', 'my_todos'].includes(scenario)) {
+    throw new Error('scenario: hello, me or my_todos');
+  }
 
   const db = await spawnEmbeddedServer({ port: 0 });
   onStop(() => db.stop());
@@ -85,15 +87,18 @@ async function main(): Promise<void> {
     mkdtempSync(path.join(tmpdir(), 'product-profile-')),
     `${scenario}.cpuprofile`,
   );
-  const product = await forkServer('product', {
-    env: serverEnv(db.uri, randomBytes(48).toString('base64url')),
-    options: { dbName: 'bench-profile', profileFile },
-  });
+  const env = serverEnv(db.uri, randomBytes(48).toString('base64url'));
+  const options = { dbName: 'bench-profile', profileFile };
+  const product = await forkServer('product', { env, options });
   try {
     const users = await seed(product.url, { users: 10, todosEach: 30, todosForFirst: 30 });
-    const requests = users.map((user) =>
-      graphqlRequest(scenario === 'me' ? ME : myTodos(20), undefined, user.token),
-    );
+    let target = product;
+    if (scenario === 'hello') {
+      await product.stop();
+      target = await forkServer('hello', { env, options });
+    }
+    const query = { hello: '{ hello }', me: ME, my_todos: myTodos(20) }[scenario]!;
+    const requests = users.map((user) => graphqlRequest(query, undefined, user.token));
     const load = {
       connections: 10,
       pipelining: 1 as const,
@@ -101,10 +106,10 @@ async function main(): Promise<void> {
       warmupSeconds: 0,
     };
     // Warm up unprofiled, then profile exactly the measured window.
-    await measure(`${scenario} (warm-up)`, product.url, requests, { ...load, durationSeconds: 3 });
-    await product.ask('profileStart');
-    const sample = await measure(scenario, product.url, requests, load);
-    await product.ask('profileStop');
+    await measure(`${scenario} (warm-up)`, target.url, requests, { ...load, durationSeconds: 3 });
+    await target.ask('profileStart');
+    const sample = await measure(scenario, target.url, requests, load);
+    await target.ask('profileStop');
     process.stdout.write(
       `${scenario}: ${sample.requestsPerSecond} req/s, p50 ${sample.p50} ms, p99 ${sample.p99} ms\n`,
     );

@@ -1,4 +1,6 @@
+import { writeFileSync } from 'node:fs';
 import { type Server } from 'node:http';
+import { Session } from 'node:inspector';
 import { type AddressInfo } from 'node:net';
 import { type ChildMessage, type ChildOp, type ChildOptions, type ChildRequest } from './protocol';
 
@@ -31,7 +33,8 @@ export function serveChild(start: () => Promise<{ server: Server; ops?: OpHandle
   process.on('SIGINT', () => undefined);
 
   start()
-    .then(async ({ server, ops = {} }) => {
+    .then(async ({ server, ops: own = {} }) => {
+      const ops: OpHandlers = { ...profilingOps(childOptions().profileFile), ...own };
       // The product's own setting (src/index.ts), on every server so they are alike.
       server.keepAliveTimeout = 65_000;
       await new Promise<void>((resolve, reject) => {
@@ -58,4 +61,33 @@ export function serveChild(start: () => Promise<{ server: Server; ops?: OpHandle
       send({ type: 'error', message });
       process.exit(1);
     });
+}
+
+/**
+ * In-process CPU profiling of a window the parent chooses (steady state, without start-up and
+ * seeding), for every server alike. The inspector answers these synchronously on the main
+ * thread.
+ */
+function profilingOps(profileFile: string | undefined): OpHandlers {
+  const profiler = new Session();
+  return {
+    profileStart: () => {
+      profiler.connect();
+      profiler.post('Profiler.enable');
+      profiler.post('Profiler.start');
+      return 0;
+    },
+    profileStop: () => {
+      if (!profileFile) throw new Error('profileStop needs the profileFile option');
+      let written = false;
+      profiler.post('Profiler.stop', (error, result) => {
+        if (error) throw error;
+        writeFileSync(profileFile, JSON.stringify(result.profile));
+        written = true;
+      });
+      profiler.disconnect();
+      if (!written) throw new Error('the profiler did not answer synchronously');
+      return 0;
+    },
+  };
 }

@@ -1,7 +1,5 @@
 import 'reflect-metadata';
-import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { Session } from 'node:inspector';
 import mongoose from 'mongoose';
 import { createApp } from '../../src/app';
 import { loadConfig } from '../../src/config';
@@ -33,7 +31,6 @@ serveChild(async () => {
   const app = await createApp(config, { logger });
 
   const gc = (globalThis as { gc?: () => void }).gc;
-  const profiler = new Session();
   return {
     server: createServer(app.express),
     ops: {
@@ -49,26 +46,6 @@ serveChild(async () => {
         return 0;
       },
       commandCount: () => commands,
-      // In-process profiling of a chosen window (steady state, without start-up and seeding).
-      // The inspector answers these synchronously on the main thread.
-      profileStart: () => {
-        profiler.connect();
-        profiler.post('Profiler.enable');
-        profiler.post('Profiler.start');
-        return 0;
-      },
-      profileStop: () => {
-        if (!options.profileFile) throw new Error('profileStop needs the profileFile option');
-        let written = false;
-        profiler.post('Profiler.stop', (error, result) => {
-          if (error) throw error;
-          writeFileSync(options.profileFile!, JSON.stringify(result.profile));
-          written = true;
-        });
-        profiler.disconnect();
-        if (!written) throw new Error('the profiler did not answer synchronously');
-        return 0;
-      },
     },
   };
 });

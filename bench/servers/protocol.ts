@@ -21,6 +21,6 @@ export interface ChildOptions {
   dbName?: string;
   /** Product only: count MongoDB commands (driver `commandStarted` events). */
   monitorCommands?: boolean;
-  /** Product only: where `profileStop` writes the V8 CPU profile taken since `profileStart`. */
+  /** Where `profileStop` writes the V8 CPU profile taken since `profileStart`. */
   profileFile?: string;
 }
