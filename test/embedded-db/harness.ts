@@ -2,6 +2,9 @@ import { type Db, MongoClient, type ObjectId } from 'mongodb';
 
 import { startTestDatabase, type TestDatabase } from '../helpers/database';
 
+// Blocks specific to the embedded server (its refusals, its wire-level handling).
+export { describeEmbeddedOnly } from '../helpers/database';
+
 export interface DriverHandle {
   database: TestDatabase;
   client: MongoClient;
@@ -37,14 +40,6 @@ export function useDriver(): DriverHandle {
     await handle.database?.stop();
   });
   return handle;
-}
-
-/**
- * Registers a describe block only against the embedded server: it holds the behaviour that is
- * specific to it (its refusals, its wire-level handling), which a real MongoDB does not share.
- */
-export function describeEmbeddedOnly(name: string, fn: () => void): void {
-  if (isEmbedded) describe(name, fn);
 }
 
 /** The MongoServerError fields a test asserts on. */
