@@ -1,8 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import mongoose from 'mongoose';
 import { AuditEventModel } from '../../src/audit/audit.model';
 import { TodoModel } from '../../src/todos/todo.model';
-import { type TestApp, startTestApp } from '../helpers/app';
+import { type TestApp, productionEnv, startTestApp } from '../helpers/app';
 import { createTodo, login, register, uniqueEmail } from '../helpers/fixtures';
 import { codeOf, gql } from '../helpers/graphql';
 
@@ -117,11 +116,7 @@ describe('the error table', () => {
 describe('anything unexpected (production)', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await startTestApp({
-      NODE_ENV: 'production',
-      MONGODB_URI: 'mongodb://set-by-the-harness',
-      JWT_SECRET: randomBytes(32).toString('hex'),
-    });
+    t = await startTestApp(productionEnv());
   });
   afterAll(async () => {
     await t.stop();

@@ -1,6 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import { TodoModel } from '../../src/todos/todo.model';
-import { type TestApp, startTestApp } from '../helpers/app';
+import { type TestApp, productionEnv, startTestApp } from '../helpers/app';
 import { type SignedIn, createTodo, register } from '../helpers/fixtures';
 import { type GraphQLResponse, codeOf, gql } from '../helpers/graphql';
 import { rawRequest } from './support';
@@ -198,11 +197,7 @@ describe('query bombs (default limits)', () => {
 describe('in production', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await startTestApp({
-      NODE_ENV: 'production',
-      MONGODB_URI: 'mongodb://set-by-the-harness',
-      JWT_SECRET: randomBytes(32).toString('hex'),
-    });
+    t = await startTestApp(productionEnv());
   });
   afterAll(async () => {
     await t.stop();
