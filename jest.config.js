@@ -1,20 +1,13 @@
 /** @type {import('jest').Config} */
-const swcOptions = {
-  sourceMaps: 'inline',
-  jsc: {
-    target: 'es2022',
-    parser: { syntax: 'typescript', decorators: true },
-    transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: false },
-    keepClassNames: true,
-  },
-  module: { type: 'commonjs' },
-};
-
 module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
-  transform: { '^.+\\.ts$': ['@swc/jest', swcOptions] },
+  transform: {
+    // Transpile only (types are checked by `npm run typecheck`); decorator metadata is emitted
+    // from tsconfig.json, which type-graphql needs.
+    '^.+\\.ts$': 'ts-jest',
+  },
   setupFiles: ['reflect-metadata'],
   testTimeout: 30000,
 };

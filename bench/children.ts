@@ -31,7 +31,7 @@ const START_TIMEOUT_MS = 60_000;
 const STOP_GRACE_MS = 5_000;
 
 /**
- * Node flags for the child: the parent's own (so `-r @swc-node/register` carries over), minus
+ * Node flags for the child: the parent's own (so `-r ts-node/register/transpile-only` carries over), minus
  * the ones that belong to the parent alone (inspector ports, its own profile, `--eval`).
  */
 function childExecArgv(extra: string[]): string[] {
@@ -46,7 +46,7 @@ function childExecArgv(extra: string[]): string[] {
     if (/^--(eval|print|watch|inspect|debug|cpu-prof)/.test(arg)) continue;
     argv.push(arg);
   }
-  if (!argv.some((a) => /swc-node|ts-node|tsx/.test(a))) argv.push('-r', '@swc-node/register');
+  if (!argv.some((a) => /ts-node|swc-node|tsx/.test(a))) argv.push('-r', 'ts-node/register/transpile-only');
   return [...argv, ...extra];
 }
 

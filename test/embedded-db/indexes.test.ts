@@ -376,17 +376,18 @@ describe('indexes', () => {
       const coll = fresh('hint_missing');
       await coll.insertMany([{ _id: 1, a: 1 }]);
       await coll.createIndex({ a: 1 });
+      // Thunks: each operation starts only when awaited, so none rejects unobserved.
       const failures = [
-        coll.find({ a: 1 }).hint('nope').toArray(),
-        coll.find({ a: 1 }).hint({ a: -1 }).toArray(),
-        coll.aggregate([{ $match: { a: 1 } }], { hint: { b: 1 } }).toArray(),
-        h.db.command({ count: coll.collectionName, query: { a: 1 }, hint: 'nope' }),
-        coll.updateOne({ a: 1 }, { $set: { b: 1 } }, { hint: 'nope' }),
-        coll.deleteOne({ a: 1 }, { hint: { b: 1 } }),
-        coll.findOneAndUpdate({ a: 1 }, { $set: { b: 1 } }, { hint: { b: 1 } }),
+        () => coll.find({ a: 1 }).hint('nope').toArray(),
+        () => coll.find({ a: 1 }).hint({ a: -1 }).toArray(),
+        () => coll.aggregate([{ $match: { a: 1 } }], { hint: { b: 1 } }).toArray(),
+        () => h.db.command({ count: coll.collectionName, query: { a: 1 }, hint: 'nope' }),
+        () => coll.updateOne({ a: 1 }, { $set: { b: 1 } }, { hint: 'nope' }),
+        () => coll.deleteOne({ a: 1 }, { hint: { b: 1 } }),
+        () => coll.findOneAndUpdate({ a: 1 }, { $set: { b: 1 } }, { hint: { b: 1 } }),
       ];
       for (const failure of failures) {
-        const err = await serverError(failure);
+        const err = await serverError(failure());
         expect(err).toMatchObject({ code: 2 });
         expect(String(err.message)).toMatch(hintMessage);
       }

@@ -277,7 +277,7 @@ describeEmbeddedOnly('running the embedded server as its own process', () => {
   it('prints one line with the connection string and stops on SIGTERM', async () => {
     const child = spawn(
       process.execPath,
-      ['-r', '@swc-node/register', 'src/db/embedded/main.ts', '--port', '0'],
+      ['-r', 'ts-node/register/transpile-only', 'src/db/embedded/main.ts', '--port', '0'],
       { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
     );
     const line = await firstLine(child);
@@ -304,7 +304,7 @@ describeEmbeddedOnly('running the embedded server as its own process', () => {
       process.execPath,
       [
         '-r',
-        '@swc-node/register',
+        'ts-node/register/transpile-only',
         '-e',
         "require('./src/db/embedded/spawn').spawnEmbeddedServer({ port: 0 }).then((s) => process.stdout.write(s.uri + '\\n')); setInterval(() => {}, 1000);",
       ],

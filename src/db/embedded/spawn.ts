@@ -11,7 +11,7 @@ type ChildMessage = { type: 'ready'; uri: string } | { type: 'error'; message: s
 const STOP_GRACE_MS = 5_000;
 
 /**
- * Node options for the child: the parent's own (so `-r @swc-node/register` carries over when
+ * Node options for the child: the parent's own (so `-r ts-node/register/transpile-only` carries over when
  * running from TypeScript), plus the register hook when the parent runs .ts without it
  * (for example under Jest, which transforms in-process).
  */
@@ -29,8 +29,8 @@ function childExecArgv(mainFile: string): string[] {
     if (/^--(eval|print|watch|inspect|debug)/.test(arg)) continue;
     argv.push(arg);
   }
-  const hasLoader = argv.some((a) => /swc-node|ts-node|tsx/.test(a));
-  if (mainFile.endsWith('.ts') && !hasLoader) argv.push('-r', '@swc-node/register');
+  const hasLoader = argv.some((a) => /ts-node|swc-node|tsx/.test(a));
+  if (mainFile.endsWith('.ts') && !hasLoader) argv.push('-r', 'ts-node/register/transpile-only');
   return argv;
 }
 
