@@ -46,7 +46,8 @@ function childExecArgv(extra: string[]): string[] {
     if (/^--(eval|print|watch|inspect|debug|cpu-prof)/.test(arg)) continue;
     argv.push(arg);
   }
-  if (!argv.some((a) => /ts-node|swc-node|tsx/.test(a))) argv.push('-r', 'ts-node/register/transpile-only');
+  if (!argv.some((a) => /ts-node|swc-node|tsx/.test(a)))
+    argv.push('-r', 'ts-node/register/transpile-only');
   return [...argv, ...extra];
 }
 
