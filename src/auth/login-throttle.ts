@@ -45,23 +45,23 @@ export class LoginThrottle {
   async attempt(email: string, ip: string | undefined): Promise<() => Promise<void>> {
     const accountKey = createHash('sha256').update(email).digest('base64url');
     const ipKey = ip ?? 'unknown';
-    const limiters = [this.perAccount, this.perIp];
-    const results = await Promise.allSettled([
-      this.perAccount.consume(accountKey),
-      this.perIp.consume(ipKey),
-    ]);
+    const checks = [
+      { limiter: this.perAccount, key: accountKey },
+      { limiter: this.perIp, key: ipKey },
+    ];
+    const results = await Promise.allSettled(checks.map((c) => c.limiter.consume(c.key)));
+    let refused = false;
     let waitMs = 0;
     let firstRefusal = false;
     results.forEach((result, index) => {
       if (result.status === 'fulfilled') return;
       // The store failed: not a throttle decision, and not to be answered as one.
       if (!(result.reason instanceof RateLimiterRes)) throw result.reason;
+      refused = true;
       waitMs = Math.max(waitMs, result.reason.msBeforeNext);
-      if (result.reason.consumedPoints === limiters[index]!.points + 1) firstRefusal = true;
+      if (result.reason.consumedPoints === checks[index]!.limiter.points + 1) firstRefusal = true;
     });
-    if (waitMs > 0 || results.some((result) => result.status === 'rejected')) {
-      throw new LoginThrottledError(waitMs / 1000, firstRefusal);
-    }
+    if (refused) throw new LoginThrottledError(waitMs / 1000, firstRefusal);
     return async () => {
       await Promise.all([this.perAccount.delete(accountKey), this.perIp.reward(ipKey, 1)]);
     };

@@ -40,8 +40,7 @@ export class PasswordHasher {
 
   /** Burns one verification's worth of time for an unknown account; always false. */
   async verifyUnknown(password: string): Promise<false> {
-    this.dummyHash ??= this.hash(randomBytes(32).toString('base64url'));
-    await this.verify(await this.dummyHash, password);
+    await this.verify(await this.dummy(), password);
     return false;
   }
 
@@ -56,7 +55,12 @@ export class PasswordHasher {
 
   /** Computes the dummy hash ahead of the first request, so it does not skew that one. */
   async warmUp(): Promise<void> {
+    await this.dummy();
+  }
+
+  /** A hash of a random password, made once with today's parameters. */
+  private dummy(): Promise<string> {
     this.dummyHash ??= this.hash(randomBytes(32).toString('base64url'));
-    await this.dummyHash;
+    return this.dummyHash;
   }
 }

@@ -1,7 +1,6 @@
 import { LRUCache } from 'lru-cache';
-import { Types } from 'mongoose';
-import { UserModel, type UserRecord } from '../users/user.model';
-import { PUBLIC_USER_FIELDS, type Principal, toPrincipal } from '../users/user.mapper';
+import { type Principal } from '../users/user.mapper';
+import { findPrincipalById } from '../users/user.service';
 
 const MISSING = 'missing' as const;
 
@@ -37,12 +36,7 @@ export class PrincipalCache {
     this.cache?.delete(userId);
   }
 
-  private async fetch(userId: string): Promise<Principal | undefined> {
-    // The driver directly: this lookup is on the path of every signed-in request.
-    const record = await UserModel.collection.findOne<UserRecord>(
-      { _id: new Types.ObjectId(userId) },
-      { projection: PUBLIC_USER_FIELDS },
-    );
-    return record ? toPrincipal(record) : undefined;
+  private fetch(userId: string): Promise<Principal | undefined> {
+    return findPrincipalById(userId);
   }
 }

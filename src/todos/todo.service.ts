@@ -24,6 +24,11 @@ export interface TodoChanges {
   completed?: boolean | null;
 }
 
+interface OwnerCountKey {
+  ownerId: string;
+  completed: boolean | null;
+}
+
 /** A page of one user's todos, as `User.todos` asks for it. */
 export interface OwnerPageKey {
   ownerId: string;
@@ -99,30 +104,30 @@ export class TodoService {
    * shape (first / after / completed), whatever the number of users.
    */
   createOwnerPageLoader(): DataLoader<OwnerPageKey, Connection<TodoType>, string> {
-    const countLoader = new DataLoader<string, number, string>(async (keys) => {
-      const groups = groupBy(
-        keys.map((key) => JSON.parse(key) as { ownerId: string; completed: boolean | null }),
-        (key) => String(key.completed),
-      );
-      const counts = new Map<string, number>();
-      for (const members of groups.values()) {
-        const { completed } = members[0]!;
-        const rows = await TodoModel.collection
-          .aggregate<{ _id: Types.ObjectId; n: number }>([
-            {
-              $match: {
-                owner: { $in: members.map((m) => new Types.ObjectId(m.ownerId)) },
-                ...matchOf({ completed }),
+    const countKey = (key: OwnerCountKey) => `${key.ownerId}:${key.completed}`;
+    const countLoader = new DataLoader<OwnerCountKey, number, string>(
+      async (keys) => {
+        const counts = new Map<string, number>();
+        for (const members of groupBy(keys, (key) => String(key.completed)).values()) {
+          const { completed } = members[0]!;
+          const rows = await TodoModel.collection
+            .aggregate<{ _id: Types.ObjectId; n: number }>([
+              {
+                $match: {
+                  owner: { $in: members.map((m) => new Types.ObjectId(m.ownerId)) },
+                  ...matchOf({ completed }),
+                },
               },
-            },
-            { $group: { _id: '$owner', n: { $sum: 1 } } },
-          ])
-          .toArray();
-        for (const row of rows)
-          counts.set(JSON.stringify({ ownerId: row._id.toHexString(), completed }), row.n);
-      }
-      return keys.map((key) => counts.get(key) ?? 0);
-    });
+              { $group: { _id: '$owner', n: { $sum: 1 } } },
+            ])
+            .toArray();
+          for (const row of rows)
+            counts.set(countKey({ ownerId: row._id.toHexString(), completed }), row.n);
+        }
+        return keys.map((key) => counts.get(countKey(key)) ?? 0);
+      },
+      { cacheKeyFn: countKey },
+    );
 
     return new DataLoader<OwnerPageKey, Connection<TodoType>, string>(
       async (keys) => {
@@ -148,11 +153,10 @@ export class TodoService {
             .toArray();
           const byOwner = new Map(rows.map((row) => [row._id.toHexString(), row.items]));
           for (const key of members) {
-            const countKey = JSON.stringify({ ownerId: key.ownerId, completed });
             pages.set(
               key,
               toConnection(byOwner.get(key.ownerId) ?? [], first, toTodo, () =>
-                countLoader.load(countKey),
+                countLoader.load({ ownerId: key.ownerId, completed }),
               ),
             );
           }

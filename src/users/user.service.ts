@@ -17,6 +17,20 @@ export interface NewUser {
   passwordHash: string;
 }
 
+/**
+ * A user by id, without the hash. Through the driver directly: it is on the path of every
+ * signed-in request (via the principal cache), and mongoose's query layer adds nothing here.
+ */
+export async function findPrincipalById(
+  id: Types.ObjectId | string,
+): Promise<Principal | undefined> {
+  const record = await UserModel.collection.findOne<UserRecord>(
+    { _id: new Types.ObjectId(id) },
+    { projection: PUBLIC_USER_FIELDS },
+  );
+  return record ? toPrincipal(record) : undefined;
+}
+
 const isDuplicateKey = (error: unknown) =>
   error instanceof mongo.MongoServerError && error.code === 11000;
 
@@ -51,12 +65,8 @@ export class UserService {
   }
 
   /** The user as stored now (not cached): for decisions that must see the latest role. */
-  async findPrincipal(id: Types.ObjectId | string): Promise<Principal | undefined> {
-    const record = await UserModel.collection.findOne<UserRecord>(
-      { _id: new Types.ObjectId(id) },
-      { projection: PUBLIC_USER_FIELDS },
-    );
-    return record ? toPrincipal(record) : undefined;
+  findPrincipal(id: Types.ObjectId | string): Promise<Principal | undefined> {
+    return findPrincipalById(id);
   }
 
   async replacePasswordHash(

@@ -164,16 +164,12 @@ export class Collection {
   private checkUnique(entries: Map<SecondaryIndex, IndexEntry[]>, id: string): void {
     for (const [index, list] of entries) {
       const conflict = index.findConflict(list, id);
-      if (conflict) {
-        throw duplicateKey(
-          this.ns,
-          index.name,
-          index.spec.key as Doc,
-          index.fields,
-          conflict.values,
-        );
-      }
+      if (conflict) throw this.duplicateIn(index, conflict.values);
     }
+  }
+
+  private duplicateIn(index: SecondaryIndex, values: Parameters<typeof duplicateKey>[4]) {
+    return duplicateKey(this.ns, index.name, index.spec.key as Doc, index.fields, values);
   }
 
   /** Gives a document an `_id` (first, as mongod stores it) and validates it. */
@@ -221,13 +217,7 @@ export class Collection {
       const conflict = index.findConflict(entries, id);
       if (conflict) {
         index.clear();
-        throw duplicateKey(
-          this.ns,
-          index.name,
-          index.spec.key as Doc,
-          index.fields,
-          conflict.values,
-        );
+        throw this.duplicateIn(index, conflict.values);
       }
       index.add(entries, id, doc);
     }
