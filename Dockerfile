@@ -1,20 +1,25 @@
 # syntax=docker/dockerfile:1
 
-# Build: compile TypeScript with the dev dependencies.
+# Build: compile TypeScript with the dev dependencies. The workspace package of the embedded
+# database is development-only: its manifest is copied so `npm ci` accepts the lock file, and
+# nothing of it reaches the runtime image.
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
+COPY packages/embedded-mongo/package.json ./packages/embedded-mongo/
 RUN npm ci
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build
 
 # Runtime: production dependencies and the compiled JavaScript only, as a non-root user.
+# `--workspaces=false`: plain `--omit=dev` would still install every workspace and its
+# dependencies (the embedded server, mingo).
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production PORT=4000
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev && npm cache clean --force
+RUN npm ci --omit=dev --workspaces=false && npm cache clean --force
 COPY --from=build /app/dist ./dist
 USER node
 EXPOSE 4000

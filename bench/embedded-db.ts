@@ -1,6 +1,6 @@
 import mongoose, { type Connection, Schema, type Types } from 'mongoose';
 
-import { spawnEmbeddedServer } from '../src/db/embedded';
+import { spawnEmbeddedServer } from '@graphql-auth-api/embedded-mongo';
 
 interface BenchUser {
   email: string;

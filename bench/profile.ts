@@ -8,7 +8,7 @@ import { ME, graphqlRequest, myTodos } from './graphql';
 import { installSignalHandlers, onStop, stopEverything } from './lifecycle';
 import { measure } from './load';
 import { seed } from './seed';
-import { spawnEmbeddedServer } from '../src/db/embedded';
+import { spawnEmbeddedServer } from '@graphql-auth-api/embedded-mongo';
 
 /**
  * `npm run bench:profile -- hello|me|my_todos [seconds]`: one server process under one scenario

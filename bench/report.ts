@@ -177,7 +177,7 @@ export function formatReport(outcome: BenchOutcome, ratios: Record<RatioName, nu
   return `${lines.join('\n')}\n`;
 }
 
-/** `bench/results.json`: the issue's keys first, then the raw numbers behind them. */
+/** `bench/out/results.json`: the issue's keys first, then the raw numbers behind them. */
 export function resultsJson(outcome: BenchOutcome, ratios: Record<RatioName, number>) {
   const { api } = outcome;
   const cpus = os.cpus();

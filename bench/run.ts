@@ -6,16 +6,16 @@ import { findChildPid, machineBusy } from './cpu';
 import { benchEmbeddedDb } from './embedded-db';
 import { installSignalHandlers, onStop, stopEverything, stoppedBySignal } from './lifecycle';
 import { type BenchOutcome, computeRatios, formatReport, resultsJson } from './report';
-import { spawnEmbeddedServer } from '../src/db/embedded';
+import { spawnEmbeddedServer } from '@graphql-auth-api/embedded-mongo';
 
 /**
  * `npm run bench [-- --quick] [-- --cpu-prof]`: starts one embedded database (as `npm start`
  * does), runs the sections against it, prints the tables and the ratios against their
- * targets, and writes bench/results.json. `--cpu-prof` makes the product children of the
+ * targets, and writes bench/out/results.json. `--cpu-prof` makes the product children of the
  * rounds write V8 CPU profiles into bench/profiles/.
  */
 
-const resultsFile = path.join(__dirname, 'results.json');
+const resultsFile = path.join(__dirname, 'out', 'results.json');
 
 function settingsFor(quick: boolean, cpuProfileDir: string | undefined): ApiSettings {
   return {
@@ -92,6 +92,7 @@ async function main(): Promise<void> {
     };
     const ratios = computeRatios(outcome);
     process.stdout.write(formatReport(outcome, ratios));
+    mkdirSync(path.dirname(resultsFile), { recursive: true });
     writeFileSync(resultsFile, `${JSON.stringify(resultsJson(outcome, ratios), null, 2)}\n`);
     process.stdout.write(`\nresults written to ${path.relative(process.cwd(), resultsFile)}\n`);
     if (cpuProfileDir) {

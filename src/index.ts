@@ -5,7 +5,7 @@ import { createServer } from 'node:http';
 import { createApp } from './app';
 import { ConfigError, loadConfig } from './config';
 import { connectDatabase, disconnectDatabase } from './db/connect';
-import { type SpawnedEmbeddedServer, spawnEmbeddedServer } from './db/embedded/spawn';
+import { type SpawnedEmbeddedServer, spawnEmbeddedDatabase } from './db/embedded';
 import { createLogger } from './logger';
 import { bootstrapAdmin } from './users/admin-bootstrap';
 
@@ -22,8 +22,7 @@ async function main(): Promise<void> {
   let embedded: SpawnedEmbeddedServer | undefined;
   let uri = config.mongodbUri;
   if (!uri) {
-    // Its own process, so the database never competes with the API for this event loop.
-    embedded = await spawnEmbeddedServer({ port: 0 });
+    embedded = await spawnEmbeddedDatabase();
     uri = embedded.uri;
     logger.warn(
       { uri: `${embedded.uri}${EMBEDDED_DB_NAME}` },

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
-import { startEmbeddedServer } from '../../src/db/embedded';
+import { startEmbeddedServer } from '@graphql-auth-api/embedded-mongo';
 import { describeEmbeddedOnly, startTestDatabase, type TestDatabase } from '../helpers/database';
 import { type ApiProcess, startApiProcess, uriWithDatabase } from '../helpers/process';
 

@@ -1,9 +1,8 @@
 import { type Db, MongoClient, type ObjectId } from 'mongodb';
 
-import { startTestDatabase, type TestDatabase } from '../helpers/database';
+import { startTestDatabase, type TestDatabase } from '../src/testing';
 
-// Blocks specific to the embedded server (its refusals, its wire-level handling).
-export { describeEmbeddedOnly } from '../helpers/database';
+export { describeEmbeddedOnly } from '../src/testing';
 
 export interface DriverHandle {
   database: TestDatabase;

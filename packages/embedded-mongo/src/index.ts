@@ -19,3 +19,9 @@ export async function startEmbeddedServer(
   await server.listen();
   return { uri: server.uri, port: server.port, stop: () => server.stop() };
 }
+export {
+  describeEmbeddedOnly,
+  startTestDatabase,
+  TEST_TTL_MONITOR_INTERVAL_MS,
+  type TestDatabase,
+} from './testing';

@@ -1,6 +1,6 @@
 import mongoose, { type Connection, Schema, type Types } from 'mongoose';
 
-import { startTestDatabase, type TestDatabase } from '../helpers/database';
+import { startTestDatabase, type TestDatabase } from '../src/testing';
 
 interface UserDoc {
   email: string;

@@ -4,7 +4,7 @@ import path from 'node:path';
 
 import { MongoClient } from 'mongodb';
 
-import { spawnEmbeddedServer } from '../../src/db/embedded';
+import { spawnEmbeddedServer } from '../src';
 import { type AnyDoc, describeEmbeddedOnly, useDriver } from './harness';
 import {
   OP_COMPRESSED,
@@ -17,7 +17,7 @@ import {
   takeRequestId,
 } from './raw-wire';
 
-const root = path.resolve(__dirname, '../..');
+const root = path.resolve(__dirname, '..');
 
 function firstLine(child: ChildProcess): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -277,7 +277,7 @@ describeEmbeddedOnly('running the embedded server as its own process', () => {
   it('prints one line with the connection string and stops on SIGTERM', async () => {
     const child = spawn(
       process.execPath,
-      ['-r', 'ts-node/register/transpile-only', 'src/db/embedded/main.ts', '--port', '0'],
+      ['-r', 'ts-node/register/transpile-only', 'src/main.ts', '--port', '0'],
       { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
     );
     const line = await firstLine(child);
@@ -306,7 +306,7 @@ describeEmbeddedOnly('running the embedded server as its own process', () => {
         '-r',
         'ts-node/register/transpile-only',
         '-e',
-        "require('./src/db/embedded/spawn').spawnEmbeddedServer({ port: 0 }).then((s) => process.stdout.write(s.uri + '\\n')); setInterval(() => {}, 1000);",
+        "require('./src/spawn').spawnEmbeddedServer({ port: 0 }).then((s) => process.stdout.write(s.uri + '\\n')); setInterval(() => {}, 1000);",
       ],
       { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
     );
