@@ -4,6 +4,8 @@
  * @type {import('jest').Config}
  */
 module.exports = {
+  // A global option (projects ignore their own): the suites start servers and hash passwords.
+  testTimeout: 30000,
   projects: [
     {
       displayName: 'api',
@@ -18,7 +20,6 @@ module.exports = {
         '^@graphql-auth-api/embedded-mongo$': '<rootDir>/packages/embedded-mongo/src/index.ts',
       },
       setupFiles: ['reflect-metadata'],
-      testTimeout: 30000,
     },
     '<rootDir>/packages/embedded-mongo',
   ],

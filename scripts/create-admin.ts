@@ -1,6 +1,5 @@
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
-import mongoose from 'mongoose';
 import { ConfigError, loadConfig } from '../src/config';
 import { connectDatabase, disconnectDatabase } from '../src/db/connect';
 import { createLogger } from '../src/logger';
@@ -29,11 +28,7 @@ async function main(): Promise<number> {
   }
   await connectDatabase(config.mongodbUri);
   try {
-    const services = createServices(
-      config,
-      createLogger({ env: config.env, logLevel: 'warn' }),
-      mongoose.connection,
-    );
+    const services = createServices(config, createLogger({ env: config.env, logLevel: 'warn' }));
     const outcome = await ensureAdmin(services, {
       email: values.email,
       password: values.password,

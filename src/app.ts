@@ -4,15 +4,15 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { expressMiddleware } from '@as-integrations/express5';
 import cors from 'cors';
-import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
+import express, { type Express } from 'express';
 import helmet from 'helmet';
-import mongoose from 'mongoose';
 import { type Logger } from 'pino';
 import { type Config } from './config';
-import { publicJwks } from './auth/keys';
 import { type Context, createContextFunction } from './context';
 import { createFormatError, errorReportingPlugin } from './graphql/errors';
 import { queryLimits } from './graphql/limits';
+import { bodyErrors, ensureBody, inSequence } from './http/body';
+import { operationalRoutes } from './http/health';
 import { requestLogging } from './http/request-logging';
 import { createLogger } from './logger';
 import { buildAppSchema } from './schema';
@@ -28,51 +28,12 @@ export interface App {
 
 export interface AppOptions {
   logger?: Logger;
-  /** Defaults to mongoose's default connection, which must be open. */
-  connection?: mongoose.Connection;
-}
-
-/** Answers body-parser failures (too large, malformed JSON) in the GraphQL error shape. */
-const httpErrors: ErrorRequestHandler = (error, _req, res, next) => {
-  const status = typeof error?.status === 'number' ? error.status : undefined;
-  if (status === undefined || status >= 500 || res.headersSent) return next(error);
-  const message = status === 413 ? 'Request body too large' : 'Malformed request body';
-  const code = status === 413 ? 'PAYLOAD_TOO_LARGE' : 'BAD_REQUEST';
-  res.status(status).json({ errors: [{ message, extensions: { code } }] });
-};
-
-/**
- * Express 5 leaves `req.body` unset for a non-JSON content type, which Apollo's middleware
- * answers with a 500. Defining it lets Apollo decide: 400 from CSRF prevention or its own
- * body checks.
- */
-const ensureBody: RequestHandler = (req, _res, next) => {
-  if (!Object.hasOwn(req, 'body')) req.body = undefined;
-  next();
-};
-
-/**
- * Runs middleware one after the other as one router layer. Express 5's router matches the
- * path again for every layer it dispatches; middleware that always runs together need not
- * pay that on every request.
- */
-function inSequence(...handlers: RequestHandler[]): RequestHandler {
-  return (req, res, next) => {
-    let index = 0;
-    const step = (error?: unknown): void => {
-      const handler = handlers[index++];
-      if (error !== undefined || !handler) return next(error);
-      const result: unknown = handler(req, res, step);
-      if (result instanceof Promise) result.catch(next);
-    };
-    step();
-  };
 }
 
 /** Express + Apollo, wired the same way for `src/index.ts` and for the tests. */
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
   const logger = options.logger ?? createLogger(config);
-  const services = createServices(config, logger, options.connection ?? mongoose.connection);
+  const services = createServices(config, logger);
   const schema = await buildAppSchema();
   const limits = queryLimits(schema, config.graphql);
 
@@ -142,28 +103,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     ),
   );
 
-  app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
-  });
-  app.get('/readyz', async (_req, res) => {
-    const ready = await databaseReachable(options.connection ?? mongoose.connection);
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ok' : 'unavailable' });
-  });
-  app.get('/.well-known/jwks.json', (_req, res) => {
-    res.set('cache-control', 'public, max-age=300').json(publicJwks(services.keys));
-  });
-
-  app.use(httpErrors);
+  app.use(operationalRoutes(services.keys));
+  app.use(bodyErrors);
 
   return { express: app, apollo, services, stop: () => apollo.stop() };
-}
-
-async function databaseReachable(connection: mongoose.Connection): Promise<boolean> {
-  if (connection.readyState !== mongoose.ConnectionStates.connected || !connection.db) return false;
-  try {
-    await connection.db.admin().command({ ping: 1 }, { timeoutMS: 1000 });
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -9,7 +9,7 @@ import { summarize } from './http/request-logging';
 import { type Services } from './services';
 import { type OwnerPageKey } from './todos/todo.service';
 import { type TodoType } from './todos/todo.type';
-import { type Principal } from './users/user.mapper';
+import { type Principal } from './users/principal';
 
 /** Per-request batching; each loader is built on first use, so most requests build none. */
 export class Loaders {

@@ -1,8 +1,9 @@
-import { type Connection } from 'mongoose';
+import mongoose from 'mongoose';
 import { type Logger } from 'pino';
 import { type Config } from './config';
 import { AuditService } from './audit/audit.service';
 import { AuthService } from './auth/auth.service';
+import { Credentials } from './auth/credentials';
 import { type KeyRing, loadKeyRing } from './auth/keys';
 import { LoginThrottle } from './auth/login-throttle';
 import { PasswordHasher } from './auth/passwords';
@@ -10,7 +11,7 @@ import { PrincipalCache } from './auth/principal-cache';
 import { SessionService } from './auth/session.service';
 import { TokenService } from './auth/tokens';
 import { TodoService } from './todos/todo.service';
-import { UserService } from './users/user.service';
+import { UserService, findPrincipalById } from './users/user.service';
 
 /** Every long-lived collaborator, built once per app and shared by all requests. */
 export interface Services {
@@ -22,22 +23,25 @@ export interface Services {
   principals: PrincipalCache;
   audit: AuditService;
   sessions: SessionService;
+  credentials: Credentials;
   users: UserService;
   todos: TodoService;
   auth: AuthService;
 }
 
-export function createServices(config: Config, logger: Logger, connection: Connection): Services {
+export function createServices(config: Config, logger: Logger): Services {
   const keys = loadKeyRing(config.jwt);
   const tokens = new TokenService(keys, config.jwt, config.tokens);
   const passwords = new PasswordHasher(config.argon2);
-  const principals = new PrincipalCache(config.tokens.revalidateSeconds);
+  const principals = new PrincipalCache(config.tokens.revalidateSeconds, findPrincipalById);
   const audit = new AuditService(config.auditRetentionSeconds, logger);
   const sessions = new SessionService(tokens, config.tokens, audit);
-  const users = new UserService(principals, sessions, audit);
+  // Models live on mongoose's default connection, which connectDatabase opens.
+  const throttle = new LoginThrottle(mongoose.connection, config.loginThrottle);
+  const credentials = new Credentials(passwords, throttle, principals, sessions, audit, logger);
   const todos = new TodoService();
-  const throttle = new LoginThrottle(connection, config.loginThrottle);
-  const auth = new AuthService(users, sessions, tokens, passwords, throttle, audit, logger);
+  const users = new UserService(credentials, sessions, todos);
+  const auth = new AuthService(users, sessions, tokens, passwords, credentials, audit);
   return {
     config,
     logger,
@@ -47,6 +51,7 @@ export function createServices(config: Config, logger: Logger, connection: Conne
     principals,
     audit,
     sessions,
+    credentials,
     users,
     todos,
     auth,

@@ -6,5 +6,6 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   // Transpile only; types are checked by the root `npm run typecheck`.
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }] },
-  testTimeout: 30000,
+  // Also when run as a project of the root config, which ignores a project's testTimeout.
+  setupFilesAfterEnv: ['<rootDir>/test/setup.ts'],
 };

@@ -3,6 +3,7 @@ import { PageArgs } from '../common/page.args';
 import { type Connection, pageRequest } from '../common/pagination';
 import { parseObjectId } from '../common/validation';
 import { type Context } from '../context';
+import { Role } from '../users/role';
 import { type AuditEventType } from './audit.model';
 import { AuditEventConnection, AuditEventTypeEnum, type AuditEventView } from './audit.type';
 
@@ -17,7 +18,7 @@ class AuditEventArgs extends PageArgs {
 
 @Resolver()
 export class AuditResolver {
-  @Authorized('admin')
+  @Authorized(Role.ADMIN)
   @Query(() => AuditEventConnection, { description: 'Security events, newest first (admin).' })
   auditEvents(
     @Args() { first, after, userId, type }: AuditEventArgs,

@@ -1,7 +1,7 @@
 import { type AuthCheckerFn, createParameterDecorator } from 'type-graphql';
 import { ForbiddenError, UnauthenticatedError } from '../common/errors';
 import { type Context } from '../context';
-import { type Principal } from '../users/user.mapper';
+import { type Principal } from '../users/principal';
 
 /**
  * `@Authorized()` needs a signed-in user; `@Authorized('admin')` also that role. Throwing our

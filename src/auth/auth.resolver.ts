@@ -2,7 +2,7 @@ import { Arg, Authorized, Ctx, ID, Mutation, Query, Resolver } from 'type-graphq
 import { BadUserInputError, InvalidRefreshTokenError } from '../common/errors';
 import { parseObjectId } from '../common/validation';
 import { type Context } from '../context';
-import { type Principal } from '../users/user.mapper';
+import { type Principal } from '../users/principal';
 import { CurrentUser } from './auth-checker';
 import { type IssuedTokens } from './auth.service';
 import { AuthPayload, RegisterInput, SessionType } from './auth.types';

@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto';
-import { type Logger } from 'pino';
 import {
   BadUserInputError,
   InvalidCredentialsError,
@@ -8,16 +6,17 @@ import {
 import { type RequestMeta } from '../common/request-meta';
 import {
   PASSWORD_MAX,
-  canonicalEmail,
   emailSchema,
   nameSchema,
   passwordSchema,
   validate,
 } from '../common/validation';
 import { type AuditService } from '../audit/audit.service';
+import { Role } from '../users/role';
 import { type UserService } from '../users/user.service';
-import { type Principal } from '../users/user.mapper';
-import { type LoginThrottle, LoginThrottledError } from './login-throttle';
+import { type Principal } from '../users/principal';
+import { type RegisterInput } from './auth.types';
+import { type Credentials } from './credentials';
 import { type PasswordHasher } from './passwords';
 import { type SessionService } from './session.service';
 import { type TokenService } from './tokens';
@@ -30,21 +29,14 @@ export interface IssuedTokens {
   user: Principal;
 }
 
-export interface RegisterInput {
-  email: string;
-  password: string;
-  name: string;
-}
-
 export class AuthService {
   constructor(
     private readonly users: UserService,
     private readonly sessions: SessionService,
     private readonly tokens: TokenService,
     private readonly passwords: PasswordHasher,
-    private readonly throttle: LoginThrottle,
+    private readonly credentials: Credentials,
     private readonly audit: AuditService,
-    private readonly logger: Logger,
   ) {}
 
   async register(input: RegisterInput, meta: RequestMeta): Promise<IssuedTokens> {
@@ -54,70 +46,24 @@ export class AuthService {
     const user = await this.users.create({
       email,
       name,
-      role: 'customer',
+      role: Role.CUSTOMER,
       passwordHash: await this.passwords.hash(password),
     });
     await this.audit.record({ type: 'USER_REGISTERED', userId: user.id }, meta);
     return this.issue(user, meta);
   }
 
-  /**
-   * Unknown email, wrong password: one error, one message, and the same argon2 work, so
-   * neither the answer nor its timing tells whether the account exists.
-   */
   async login(rawEmail: string, rawPassword: string, meta: RequestMeta): Promise<IssuedTokens> {
-    // Longer than any password we accept: refuse before hashing megabytes.
+    // Longer than any password we accept: refuse before hashing megabytes, and say why.
     if ([...rawPassword].length > PASSWORD_MAX) {
       throw new BadUserInputError(
         `Password may have at most ${PASSWORD_MAX} characters`,
         'password',
       );
     }
-    const email = canonicalEmail(rawEmail);
-    const password = rawPassword.normalize('NFKC');
-
-    let succeeded: () => Promise<void>;
-    try {
-      succeeded = await this.throttle.attempt(email, meta.ip);
-    } catch (error) {
-      // One event per window, so a throttled attacker cannot fill the audit log.
-      if (error instanceof LoginThrottledError && error.firstRefusal) {
-        await this.audit.record(
-          { type: 'LOGIN_THROTTLED', details: { emailHash: hashForLog(email) } },
-          meta,
-        );
-      }
-      throw error;
-    }
-
-    const account = await this.users.findWithPasswordHash(email);
-    const ok = account
-      ? await this.passwords.verify(account.passwordHash, password)
-      : await this.passwords.verifyUnknown(password);
-    if (!account || !ok) {
-      await this.audit.record(
-        {
-          type: 'LOGIN_FAILED',
-          userId: account?.user.id ?? null,
-          details: { emailHash: hashForLog(email) },
-        },
-        meta,
-      );
-      throw new InvalidCredentialsError();
-    }
-
-    await succeeded();
-    if (this.passwords.needsRehash(account.passwordHash)) {
-      // Parameters were raised since this hash was made; the plain password is at hand only now.
-      await this.users.replacePasswordHash(
-        account.user.id,
-        await this.passwords.hash(password),
-        false,
-      );
-      this.logger.info({ userId: account.user.id }, 'password re-hashed with current parameters');
-    }
-    await this.audit.record({ type: 'LOGIN_SUCCEEDED', userId: account.user.id }, meta);
-    return this.issue(account.user, meta);
+    const { user } = await this.credentials.verifyPassword(rawEmail, rawPassword, meta, 'login');
+    await this.audit.record({ type: 'LOGIN_SUCCEEDED', userId: user.id }, meta);
+    return this.issue(user, meta);
   }
 
   async refresh(refreshToken: string, meta: RequestMeta): Promise<IssuedTokens> {
@@ -152,9 +98,7 @@ export class AuthService {
 
   /** Ends every session at once and makes every access token issued so far stop working. */
   async logoutAll(user: Principal, meta: RequestMeta): Promise<boolean> {
-    await this.users.bumpCredentialVersion(user.id);
-    const sessions = await this.sessions.endAll(user.id, 'logout-all');
-    await this.audit.record({ type: 'LOGOUT_ALL', userId: user.id, details: { sessions } }, meta);
+    await this.credentials.revokeAll(user.id, 'logout-all', meta);
     return true;
   }
 
@@ -165,34 +109,23 @@ export class AuthService {
     meta: RequestMeta,
   ): Promise<IssuedTokens> {
     const next = validate(passwordSchema, newPassword, 'newPassword');
-    if ([...currentPassword].length > PASSWORD_MAX) throw new InvalidCredentialsError();
     // Guessing the current password here is a login attempt like any other.
-    const succeeded = await this.throttle.attempt(user.email, meta.ip);
-    const account = await this.users.findWithPasswordHash(user.email);
-    if (
-      !account ||
-      !(await this.passwords.verify(account.passwordHash, currentPassword.normalize('NFKC')))
-    ) {
-      await this.audit.record(
-        { type: 'LOGIN_FAILED', userId: user.id, details: { via: 'changePassword' } },
-        meta,
-      );
-      throw new InvalidCredentialsError();
-    }
-    await succeeded();
+    const account = await this.credentials.verifyPassword(
+      user.email,
+      currentPassword,
+      meta,
+      'changePassword',
+    );
     if (await this.passwords.verify(account.passwordHash, next)) {
       throw new BadUserInputError(
         'The new password must differ from the current one',
         'newPassword',
       );
     }
-    const updated = await this.users.replacePasswordHash(
-      user.id,
-      await this.passwords.hash(next),
-      true,
-    );
-    await this.sessions.endAll(user.id, 'password-changed');
-    await this.audit.record({ type: 'PASSWORD_CHANGED', userId: user.id }, meta);
+    const updated = await this.credentials.revokeAll(user.id, 'password-changed', meta, {
+      set: { passwordHash: await this.passwords.hash(next) },
+    });
+    if (!updated) throw new InvalidCredentialsError();
     return this.issue(updated, meta);
   }
 
@@ -205,9 +138,4 @@ export class AuthService {
       user,
     };
   }
-}
-
-/** Lets an operator correlate failed attempts on one address without logging the address. */
-function hashForLog(email: string): string {
-  return createHash('sha256').update(email).digest('hex').slice(0, 16);
 }

@@ -1,6 +1,6 @@
 import { type IncomingMessage } from 'node:http';
-import { TokenRejectedError } from '../common/errors';
-import { type Principal } from '../users/user.mapper';
+import { TokenFailureReason, TokenRejectedError } from '../common/errors';
+import { type Principal } from '../users/principal';
 import { type PrincipalCache } from './principal-cache';
 import { type TokenService } from './tokens';
 
@@ -33,15 +33,17 @@ export async function authenticate(
 ): Promise<Caller | undefined> {
   const header = req.headers.authorization;
   if (header === undefined) return undefined;
-  if (countAuthorizationHeaders(req) > 1) throw new TokenRejectedError('INVALID_REQUEST');
+  if (countAuthorizationHeaders(req) > 1)
+    throw new TokenRejectedError(TokenFailureReason.INVALID_REQUEST);
 
   const match = BEARER.exec(header);
-  if (!match) throw new TokenRejectedError('INVALID_TOKEN');
+  if (!match) throw new TokenRejectedError(TokenFailureReason.INVALID_TOKEN);
   const claims = tokens.verifyAccess(match[1]!);
 
   // One cached lookup: the account must still exist and its credentials must not have moved
   // on (logoutAll, password or role change) since the token was issued.
   const user = await principals.load(claims.sub);
-  if (!user || user.credentialVersion !== claims.ver) throw new TokenRejectedError('INVALID_TOKEN');
+  if (!user || user.credentialVersion !== claims.ver)
+    throw new TokenRejectedError(TokenFailureReason.INVALID_TOKEN);
   return { user, sessionId: claims.sid };
 }

@@ -1,6 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import { type Principal } from '../users/user.mapper';
-import { findPrincipalById } from '../users/user.service';
+import { type Principal } from '../users/principal';
 
 const MISSING = 'missing' as const;
 
@@ -15,7 +14,11 @@ const MISSING = 'missing' as const;
 export class PrincipalCache {
   private readonly cache: LRUCache<string, Principal | typeof MISSING> | undefined;
 
-  constructor(revalidateSeconds: number, maxEntries = 50_000) {
+  constructor(
+    revalidateSeconds: number,
+    private readonly fetch: (userId: string) => Promise<Principal | undefined>,
+    maxEntries = 50_000,
+  ) {
     if (revalidateSeconds > 0) {
       this.cache = new LRUCache({
         max: maxEntries,
@@ -34,9 +37,5 @@ export class PrincipalCache {
 
   invalidate(userId: string): void {
     this.cache?.delete(userId);
-  }
-
-  private fetch(userId: string): Promise<Principal | undefined> {
-    return findPrincipalById(userId);
   }
 }

@@ -4,6 +4,7 @@ import { type Config } from '../config';
 import { InvalidRefreshTokenError, NotFoundError } from '../common/errors';
 import { type RequestMeta } from '../common/request-meta';
 import { type AuditService } from '../audit/audit.service';
+import { type SessionType } from './auth.types';
 import { SessionModel, type SessionRecord } from './session.model';
 import { type RefreshClaims, type TokenService } from './tokens';
 
@@ -15,17 +16,6 @@ export interface IssuedRefreshToken {
 export interface RotatedSession extends IssuedRefreshToken {
   userId: string;
   credentialVersion: number;
-}
-
-/** What a client may see of a session (never the token hash). */
-export interface SessionView {
-  id: string;
-  createdAt: Date;
-  lastUsedAt: Date;
-  expiresAt: Date;
-  userAgent: string | null;
-  ip: string | null;
-  current: boolean;
 }
 
 const hashTokenId = (tokenId: string) => createHash('sha256').update(tokenId).digest('base64url');
@@ -144,7 +134,7 @@ export class SessionService {
     );
   }
 
-  async listActive(userId: string, currentSessionId: string | undefined): Promise<SessionView[]> {
+  async listActive(userId: string, currentSessionId: string | undefined): Promise<SessionType[]> {
     const sessions = await SessionModel.find(
       { user: userId, revokedAt: null, expiresAt: { $gt: new Date() } },
       { tokenHash: 0 },

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { LRUCache } from 'lru-cache';
 import { type Config } from '../config';
-import { InvalidRefreshTokenError, TokenRejectedError } from '../common/errors';
-import { type RoleName } from '../users/user.model';
+import { InvalidRefreshTokenError, TokenFailureReason, TokenRejectedError } from '../common/errors';
+import { type Role, isRole } from '../users/role';
 import { type KeyRing } from './keys';
 
 /**
@@ -19,7 +19,7 @@ export const MAX_TOKEN_LENGTH = 4096;
 
 export interface AccessClaims {
   sub: string;
-  role: RoleName;
+  role: Role;
   /** The user's credential version when the token was issued. */
   ver: number;
   /** The session (refresh-token family) the token was issued for. */
@@ -68,7 +68,7 @@ export class TokenService {
   }
 
   signAccess(
-    user: { id: string; role: RoleName; credentialVersion: number },
+    user: { id: string; role: Role; credentialVersion: number },
     sessionId: string,
   ): string {
     const payload = { role: user.role, ver: user.credentialVersion, sid: sessionId };
@@ -95,15 +95,13 @@ export class TokenService {
   private verifyAccessUncached(token: string): AccessClaims {
     const result = this.verify(token, ACCESS_TYPE);
     if (typeof result === 'string') {
-      throw new TokenRejectedError(result === 'expired' ? 'TOKEN_EXPIRED' : 'INVALID_TOKEN');
+      throw new TokenRejectedError(
+        result === 'expired' ? TokenFailureReason.TOKEN_EXPIRED : TokenFailureReason.INVALID_TOKEN,
+      );
     }
     const { role, ver, sid } = result;
-    if (
-      (role !== 'admin' && role !== 'customer') ||
-      !Number.isSafeInteger(ver) ||
-      typeof sid !== 'string'
-    ) {
-      throw new TokenRejectedError('INVALID_TOKEN');
+    if (!isRole(role) || !Number.isSafeInteger(ver) || typeof sid !== 'string') {
+      throw new TokenRejectedError(TokenFailureReason.INVALID_TOKEN);
     }
     return result as unknown as AccessClaims;
   }

@@ -1,18 +1,42 @@
 import { HeaderMap } from '@apollo/server';
+import { ApolloServerErrorCode } from '@apollo/server/errors';
 import { GraphQLError } from 'graphql';
 
-/** The public error codes of the contract (`extensions.code`). */
-export enum ErrorCode {
-  UNAUTHENTICATED = 'UNAUTHENTICATED',
-  FORBIDDEN = 'FORBIDDEN',
-  NOT_FOUND = 'NOT_FOUND',
-  BAD_USER_INPUT = 'BAD_USER_INPUT',
-  TOO_MANY_REQUESTS = 'TOO_MANY_REQUESTS',
-  INTERNAL_SERVER_ERROR = 'INTERNAL_SERVER_ERROR',
-}
+/**
+ * Every `extensions.code` a client can see, in one place: the contract's own codes, the HTTP
+ * layer's, and Apollo Server's request-error codes (reused from `@apollo/server/errors`, not
+ * re-typed).
+ */
+export const ErrorCode = {
+  ...ApolloServerErrorCode,
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  FORBIDDEN: 'FORBIDDEN',
+  NOT_FOUND: 'NOT_FOUND',
+  TOO_MANY_REQUESTS: 'TOO_MANY_REQUESTS',
+  EMAIL_NOT_VERIFIED: 'EMAIL_NOT_VERIFIED',
+  /** The HTTP body was over the size limit (413), answered before GraphQL runs. */
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** Apollo's codes for malformed requests: the client caused them, and their messages are safe. */
+export const REQUEST_ERROR_CODES: ReadonlySet<string> = new Set<ErrorCode>([
+  ErrorCode.GRAPHQL_PARSE_FAILED,
+  ErrorCode.GRAPHQL_VALIDATION_FAILED,
+  ErrorCode.BAD_USER_INPUT,
+  ErrorCode.BAD_REQUEST,
+  ErrorCode.OPERATION_RESOLUTION_FAILURE,
+  ErrorCode.PERSISTED_QUERY_NOT_FOUND,
+  ErrorCode.PERSISTED_QUERY_NOT_SUPPORTED,
+]);
 
 /** Why a presented access token was refused (`extensions.reason`). */
-export type TokenFailureReason = 'TOKEN_EXPIRED' | 'INVALID_TOKEN' | 'INVALID_REQUEST';
+export const TokenFailureReason = {
+  TOKEN_EXPIRED: 'TOKEN_EXPIRED',
+  INVALID_TOKEN: 'INVALID_TOKEN',
+  INVALID_REQUEST: 'INVALID_REQUEST',
+} as const;
+export type TokenFailureReason = (typeof TokenFailureReason)[keyof typeof TokenFailureReason];
 
 /**
  * Base of every error a client may see with its own message. Anything else that escapes a
@@ -54,14 +78,15 @@ const TOKEN_FAILURE_MESSAGES: Record<TokenFailureReason, string> = {
  */
 export class TokenRejectedError extends PublicError {
   constructor(readonly reason: TokenFailureReason) {
-    const oauthError = reason === 'INVALID_REQUEST' ? 'invalid_request' : 'invalid_token';
+    const oauthError =
+      reason === TokenFailureReason.INVALID_REQUEST ? 'invalid_request' : 'invalid_token';
     const description = TOKEN_FAILURE_MESSAGES[reason];
     super(description, {
       extensions: {
         code: ErrorCode.UNAUTHENTICATED,
         reason,
         http: {
-          status: reason === 'INVALID_REQUEST' ? 400 : 401,
+          status: reason === TokenFailureReason.INVALID_REQUEST ? 400 : 401,
           headers: new HeaderMap([
             [
               'www-authenticate',

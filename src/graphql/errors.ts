@@ -1,20 +1,9 @@
 import { type ApolloServerPlugin } from '@apollo/server';
 import { type GraphQLFormattedError } from 'graphql';
 import { type Logger } from 'pino';
-import { ErrorCode, INTERNAL_MESSAGE, PublicError } from '../common/errors';
+import { ErrorCode, INTERNAL_MESSAGE, PublicError, REQUEST_ERROR_CODES } from '../common/errors';
 import { type Context } from '../context';
 import { summarize } from '../http/request-logging';
-
-/** Codes Apollo itself gives to malformed requests; their messages are safe to show. */
-const REQUEST_ERROR_CODES = new Set([
-  'GRAPHQL_PARSE_FAILED',
-  'GRAPHQL_VALIDATION_FAILED',
-  'BAD_USER_INPUT',
-  'BAD_REQUEST',
-  'OPERATION_RESOLUTION_FAILURE',
-  'PERSISTED_QUERY_NOT_FOUND',
-  'PERSISTED_QUERY_NOT_SUPPORTED',
-]);
 
 function originalOf(error: unknown): unknown {
   let current = error;

@@ -14,14 +14,10 @@ import {
 } from 'graphql';
 import { type ComplexityEstimator, getComplexity, simpleEstimator } from 'graphql-query-complexity';
 import { type Config } from '../config';
+import { CREDENTIAL_OPERATIONS } from '../auth/credential-operations';
+import { ErrorCode } from '../common/errors';
 import { DEFAULT_PAGE_SIZE } from '../common/pagination';
 import { PAGE_SIZE_MAX } from '../common/validation';
-
-/**
- * Fields that check a password or mint tokens. One per operation: aliases (`a: login … b:
- * login …`) must not turn one request into many guesses or many sessions.
- */
-const CREDENTIAL_FIELDS = new Set(['login', 'register', 'refreshToken', 'changePassword']);
 
 function countCredentialFields(
   selectionSet: SelectionSetNode,
@@ -31,7 +27,7 @@ function countCredentialFields(
   let count = 0;
   for (const selection of selectionSet.selections) {
     if (selection.kind === Kind.FIELD) {
-      if (CREDENTIAL_FIELDS.has(selection.name.value)) count += 1;
+      if (CREDENTIAL_OPERATIONS.has(selection.name.value)) count += 1;
     } else if (selection.kind === Kind.INLINE_FRAGMENT) {
       count += countCredentialFields(selection.selectionSet, context, seenFragments);
     } else if (!seenFragments.has(selection.name.value)) {
@@ -48,10 +44,9 @@ export const oneCredentialFieldPerOperation: ValidationRule = (context): ASTVisi
     if (node.operation !== 'mutation') return;
     if (countCredentialFields(node.selectionSet, context, new Set()) > 1) {
       context.reportError(
-        new GraphQLError(
-          'At most one login, register, refreshToken or changePassword field per operation',
-          { nodes: [node] },
-        ),
+        new GraphQLError(`At most one of ${[...CREDENTIAL_OPERATIONS].join(', ')} per operation`, {
+          nodes: [node],
+        }),
       );
     }
   },
@@ -70,7 +65,7 @@ const paginationEstimator: ComplexityEstimator = ({ field, args, childComplexity
 
 const tooComplex = (message: string) =>
   new GraphQLError(message, {
-    extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } },
+    extensions: { code: ErrorCode.GRAPHQL_VALIDATION_FAILED, http: { status: 400 } },
   });
 
 /**

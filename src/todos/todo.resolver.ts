@@ -15,7 +15,8 @@ import { type Connection, pageRequest } from '../common/pagination';
 import { parseObjectId } from '../common/validation';
 import { CurrentUser } from '../auth/auth-checker';
 import { type Context } from '../context';
-import { type Principal } from '../users/user.mapper';
+import { type Principal } from '../users/principal';
+import { Role } from '../users/role';
 import { UserType } from '../users/user.type';
 import { TodoPageArgs } from './todo.args';
 import { CreateTodoInput, UpdateTodoInput } from './todo.input';
@@ -23,7 +24,7 @@ import { TodoConnection, TodoType } from './todo.type';
 
 @Resolver(() => TodoType)
 export class TodoResolver {
-  @Authorized('admin')
+  @Authorized(Role.ADMIN)
   @Query(() => TodoConnection, { description: "Everyone's todos, newest first (admin)." })
   todos(
     @Args() { first, after, completed }: TodoPageArgs,

@@ -10,9 +10,10 @@ import {
   toConnection,
 } from '../common/pagination';
 import { titleSchema, validate } from '../common/validation';
-import { type Principal } from '../users/user.mapper';
+import { type Principal } from '../users/principal';
+import { Role } from '../users/role';
 import { TodoModel, type TodoRecord } from './todo.model';
-import { type TodoType } from './todo.type';
+import { type TodoType, toTodo } from './todo.type';
 
 export interface TodoFilter {
   owner?: Types.ObjectId;
@@ -37,17 +38,6 @@ export interface OwnerPageKey {
   completed: boolean | null;
 }
 
-export function toTodo(record: TodoRecord): TodoType {
-  return {
-    id: record._id.toHexString(),
-    title: record.title,
-    completed: record.completed,
-    ownerId: record.owner.toHexString(),
-    createdAt: record.createdAt,
-    updatedAt: record.updatedAt,
-  };
-}
-
 const matchOf = (filter: TodoFilter) => ({
   ...(filter.owner ? { owner: filter.owner } : {}),
   ...(filter.completed == null ? {} : { completed: filter.completed }),
@@ -55,7 +45,7 @@ const matchOf = (filter: TodoFilter) => ({
 
 /** Admins reach every todo; anyone else only their own. Others' todos are simply not found. */
 const visibleTo = (viewer: Principal, id: Types.ObjectId) =>
-  viewer.role === 'admin' ? { _id: id } : { _id: id, owner: new Types.ObjectId(viewer.id) };
+  viewer.role === Role.ADMIN ? { _id: id } : { _id: id, owner: new Types.ObjectId(viewer.id) };
 
 export class TodoService {
   async create(owner: Principal, title: string): Promise<TodoType> {
@@ -93,6 +83,12 @@ export class TodoService {
     const result = await TodoModel.deleteOne(visibleTo(viewer, id));
     if (result.deletedCount === 0) throw new NotFoundError('Todo');
     return true;
+  }
+
+  /** Every todo of a user (their account is being deleted); returns how many went. */
+  async deleteAllOf(ownerId: Types.ObjectId): Promise<number> {
+    const result = await TodoModel.deleteMany({ owner: ownerId });
+    return result.deletedCount;
   }
 
   list(filter: TodoFilter, page: PageRequest): Promise<Connection<TodoType>> {

@@ -1,5 +1,6 @@
 import { Field, ID, ObjectType } from 'type-graphql';
 import { connectionTypes } from '../common/connection.type';
+import { type TodoRecord } from './todo.model';
 
 @ObjectType('Todo', { simpleResolvers: true, description: 'A todo item owned by one user.' })
 export class TodoType {
@@ -23,3 +24,15 @@ export class TodoType {
 }
 
 export const { Edge: TodoEdge, Connection: TodoConnection } = connectionTypes(TodoType, 'Todo');
+
+/** The one mapping from a stored todo to what clients see. */
+export function toTodo(record: TodoRecord): TodoType {
+  return {
+    id: record._id.toHexString(),
+    title: record.title,
+    completed: record.completed,
+    ownerId: record.owner.toHexString(),
+    createdAt: record.createdAt,
+    updatedAt: record.updatedAt,
+  };
+}

@@ -4,6 +4,7 @@ import { type Config, ConfigError } from '../config';
 import { BadUserInputError } from '../common/errors';
 import { emailSchema, nameSchema, passwordSchema } from '../common/validation';
 import { type Services } from '../services';
+import { Role } from './role';
 
 export const DEFAULT_DEV_ADMIN_EMAIL = 'admin@example.com';
 
@@ -29,13 +30,13 @@ export async function ensureAdmin(
   );
   const name = parse(nameSchema.safeParse(admin.name), 'name');
 
-  const existing = await services.users.findWithPasswordHash(email);
-  if (existing) return existing.user.role === 'admin' ? 'exists' : 'conflict';
+  const existing = await services.users.findByEmail(email);
+  if (existing) return existing.role === Role.ADMIN ? 'exists' : 'conflict';
   try {
     await services.users.create({
       email,
       name,
-      role: 'admin',
+      role: Role.ADMIN,
       passwordHash: await services.passwords.hash(password),
     });
     return 'created';

@@ -1,14 +1,12 @@
 import { type InferSchemaType, Schema, type Types, model } from 'mongoose';
-
-export const ROLES = ['admin', 'customer'] as const;
-export type RoleName = (typeof ROLES)[number];
+import { ROLES, Role } from './role';
 
 const userSchema = new Schema(
   {
     /** Canonical form (see `canonicalEmail`); the unique index makes registration race-free. */
     email: { type: String, required: true },
     name: { type: String, required: true },
-    role: { type: String, enum: ROLES, required: true, default: 'customer' },
+    role: { type: String, enum: ROLES, required: true, default: Role.CUSTOMER },
     /** argon2id PHC string. Never selected unless a query asks for `+passwordHash`. */
     passwordHash: { type: String, required: true, select: false },
     /**
@@ -23,5 +21,8 @@ const userSchema = new Schema(
 userSchema.index({ email: 1 }, { unique: true });
 userSchema.index({ createdAt: -1, _id: -1 });
 
-export type UserRecord = InferSchemaType<typeof userSchema> & { _id: Types.ObjectId };
+export type UserRecord = Omit<InferSchemaType<typeof userSchema>, 'role'> & {
+  _id: Types.ObjectId;
+  role: Role;
+};
 export const UserModel = model('User', userSchema);

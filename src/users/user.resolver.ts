@@ -18,8 +18,9 @@ import { CurrentUser } from '../auth/auth-checker';
 import { type Context } from '../context';
 import { TodoPageArgs } from '../todos/todo.args';
 import { TodoConnection, type TodoType } from '../todos/todo.type';
-import { Role, UserConnection, UserType } from './user.type';
-import { type Principal } from './user.mapper';
+import { Role } from './role';
+import { UserConnection, UserType } from './user.type';
+import { type Principal } from './principal';
 
 @Resolver(() => UserType)
 export class UserResolver {
@@ -29,13 +30,13 @@ export class UserResolver {
     return user;
   }
 
-  @Authorized('admin')
+  @Authorized(Role.ADMIN)
   @Query(() => UserConnection, { description: 'Every user, newest first (admin).' })
   users(@Args() { first, after }: PageArgs, @Ctx() ctx: Context): Promise<Connection<UserType>> {
     return ctx.services.users.list(pageRequest(first, after));
   }
 
-  @Authorized('admin')
+  @Authorized(Role.ADMIN)
   @Query(() => UserType, { nullable: true, description: 'One user by id (admin).' })
   async user(@Arg('id', () => ID) id: string, @Ctx() ctx: Context): Promise<UserType> {
     const user = await ctx.services.users.findPrincipal(parseObjectId(id));
@@ -43,7 +44,7 @@ export class UserResolver {
     return user;
   }
 
-  @Authorized('admin')
+  @Authorized(Role.ADMIN)
   @Mutation(() => UserType, {
     description: "Changes a user's role; their sessions end and their tokens stop working (admin).",
   })
@@ -56,7 +57,7 @@ export class UserResolver {
     return ctx.services.users.setRole(actor, parseObjectId(id), role, ctx.meta);
   }
 
-  @Authorized('admin')
+  @Authorized(Role.ADMIN)
   @Mutation(() => Boolean, { description: 'Deletes a user with their todos and sessions (admin).' })
   deleteUser(
     @Arg('id', () => ID) id: string,
@@ -75,7 +76,8 @@ export class UserResolver {
     @Ctx() ctx: Context,
   ): Promise<Connection<TodoType>> {
     const viewer = ctx.user;
-    if (!viewer || (viewer.id !== owner.id && viewer.role !== 'admin')) throw new ForbiddenError();
+    if (!viewer || (viewer.id !== owner.id && viewer.role !== Role.ADMIN))
+      throw new ForbiddenError();
     const page = pageRequest(first, after);
     return ctx.loaders.todoPagesByOwner.load({
       ownerId: owner.id,

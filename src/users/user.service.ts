@@ -3,17 +3,17 @@ import { mongo, Types } from 'mongoose';
 import { BadUserInputError, NotFoundError } from '../common/errors';
 import { type Connection, type PageRequest, paginate } from '../common/pagination';
 import { type RequestMeta } from '../common/request-meta';
-import { type AuditService } from '../audit/audit.service';
-import { type PrincipalCache } from '../auth/principal-cache';
+import { type Credentials } from '../auth/credentials';
 import { type SessionService } from '../auth/session.service';
-import { TodoModel } from '../todos/todo.model';
-import { type RoleName, UserModel, type UserRecord } from './user.model';
-import { PUBLIC_USER_FIELDS, type Principal, toPrincipal } from './user.mapper';
+import { type TodoService } from '../todos/todo.service';
+import { type Role } from './role';
+import { UserModel, type UserRecord } from './user.model';
+import { PUBLIC_USER_FIELDS, type Principal, toPrincipal } from './principal';
 
 export interface NewUser {
   email: string;
   name: string;
-  role: RoleName;
+  role: Role;
   passwordHash: string;
 }
 
@@ -36,9 +36,9 @@ const isDuplicateKey = (error: unknown) =>
 
 export class UserService {
   constructor(
-    private readonly principals: PrincipalCache,
+    private readonly credentials: Credentials,
     private readonly sessions: SessionService,
-    private readonly audit: AuditService,
+    private readonly todos: TodoService,
   ) {}
 
   /** Creates an account; the unique index, not a prior lookup, decides a duplicate email. */
@@ -54,42 +54,18 @@ export class UserService {
     }
   }
 
-  async findWithPasswordHash(
-    email: string,
-  ): Promise<{ user: Principal; passwordHash: string } | undefined> {
-    const record = await UserModel.findOne(
+  /** The account registered under a canonical email, if any. */
+  async findByEmail(email: string): Promise<Principal | undefined> {
+    const record = await UserModel.collection.findOne<UserRecord>(
       { email },
-      { ...PUBLIC_USER_FIELDS, passwordHash: 1 },
-    ).lean();
-    return record ? { user: toPrincipal(record), passwordHash: record.passwordHash } : undefined;
+      { projection: PUBLIC_USER_FIELDS },
+    );
+    return record ? toPrincipal(record) : undefined;
   }
 
   /** The user as stored now (not cached): for decisions that must see the latest role. */
   findPrincipal(id: Types.ObjectId | string): Promise<Principal | undefined> {
     return findPrincipalById(id);
-  }
-
-  async replacePasswordHash(
-    id: string,
-    passwordHash: string,
-    endTokens: boolean,
-  ): Promise<Principal> {
-    const update = endTokens
-      ? { $set: { passwordHash }, $inc: { credentialVersion: 1 } }
-      : { $set: { passwordHash } };
-    const record = await UserModel.findByIdAndUpdate(id, update, {
-      returnDocument: 'after',
-      projection: PUBLIC_USER_FIELDS,
-    }).lean();
-    if (!record) throw new NotFoundError('User');
-    if (endTokens) this.principals.invalidate(id);
-    return toPrincipal(record);
-  }
-
-  /** Makes every access token issued to the user so far stop working. */
-  async bumpCredentialVersion(id: string): Promise<void> {
-    await UserModel.updateOne({ _id: id }, { $inc: { credentialVersion: 1 } });
-    this.principals.invalidate(id);
   }
 
   list(page: PageRequest): Promise<Connection<Principal>> {
@@ -99,7 +75,7 @@ export class UserService {
   async setRole(
     actor: Principal,
     id: Types.ObjectId,
-    role: RoleName,
+    role: Role,
     meta: RequestMeta,
   ): Promise<Principal> {
     if (actor.id === id.toHexString()) {
@@ -109,24 +85,13 @@ export class UserService {
     if (!before) throw new NotFoundError('User');
     if (before.role === role) return before;
     // The new role must not ride on tokens minted for the old one: end them all.
-    const record = await UserModel.findByIdAndUpdate(
-      id,
-      { $set: { role }, $inc: { credentialVersion: 1 } },
-      { returnDocument: 'after', projection: PUBLIC_USER_FIELDS },
-    ).lean();
-    if (!record) throw new NotFoundError('User');
-    this.principals.invalidate(before.id);
-    await this.sessions.endAll(before.id, 'role-changed');
-    await this.audit.record(
-      {
-        type: 'ROLE_CHANGED',
-        userId: before.id,
-        actorId: actor.id,
-        details: { from: before.role, to: role },
-      },
-      meta,
-    );
-    return toPrincipal(record);
+    const after = await this.credentials.revokeAll(id, 'role-changed', meta, {
+      set: { role },
+      actorId: actor.id,
+      details: { from: before.role, to: role },
+    });
+    if (!after) throw new NotFoundError('User');
+    return after;
   }
 
   /**
@@ -139,24 +104,16 @@ export class UserService {
     if (actor.id === id.toHexString()) {
       throw new BadUserInputError('Admins cannot delete their own account', 'id');
     }
+    const revoked = await this.credentials.revokeAll(id, 'user-deleted', meta, {
+      actorId: actor.id,
+    });
+    if (!revoked) throw new NotFoundError('User');
     const userId = id.toHexString();
-    const bumped = await UserModel.updateOne({ _id: id }, { $inc: { credentialVersion: 1 } });
-    if (bumped.matchedCount === 0) throw new NotFoundError('User');
-    this.principals.invalidate(userId);
     await this.sessions.deleteAllOf(userId);
-    const todos = await TodoModel.deleteMany({ owner: id });
+    await this.todos.deleteAllOf(id);
     await UserModel.deleteOne({ _id: id });
-    await TodoModel.deleteMany({ owner: id });
+    await this.todos.deleteAllOf(id);
     await this.sessions.deleteAllOf(userId);
-    await this.audit.record(
-      {
-        type: 'USER_DELETED',
-        userId,
-        actorId: actor.id,
-        details: { todosDeleted: todos.deletedCount },
-      },
-      meta,
-    );
     return true;
   }
 

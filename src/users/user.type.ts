@@ -1,20 +1,6 @@
-import { Field, ID, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, ID, ObjectType } from 'type-graphql';
 import { connectionTypes } from '../common/connection.type';
-import { type RoleName } from './user.model';
-
-export enum Role {
-  ADMIN = 'admin',
-  CUSTOMER = 'customer',
-}
-
-registerEnumType(Role, {
-  name: 'Role',
-  description: 'What a user may do. Tokens carry the lower-case value ("admin", "customer").',
-  valuesConfig: {
-    ADMIN: { description: 'Manages every user and todo.' },
-    CUSTOMER: { description: 'Manages their own todos.' },
-  },
-});
+import { Role } from './role';
 
 /** A user as clients see it. There is deliberately no field for the password or its hash. */
 @ObjectType('User', { simpleResolvers: true, description: 'A registered account.' })
@@ -29,7 +15,7 @@ export class UserType {
   name!: string;
 
   @Field(() => Role, { description: 'Role deciding what the user may do.' })
-  role!: RoleName;
+  role!: Role;
 
   @Field({ description: 'When the account was created.' })
   createdAt!: Date;

@@ -1,5 +1,6 @@
 import * as argon2 from 'argon2';
 import { UserModel } from '../../src/users/user.model';
+import { Role } from '../../src/users/role';
 import { type TestApp, startTestApp } from '../helpers/app';
 import { login, register, uniqueEmail } from '../helpers/fixtures';
 import { codeOf, gql } from '../helpers/graphql';
@@ -24,7 +25,7 @@ describe('password hashes', () => {
       timeCost: 2,
       parallelism: 1,
     });
-    await UserModel.create({ email, name: 'Legacy', role: 'customer', passwordHash: oldHash });
+    await UserModel.create({ email, name: 'Legacy', role: Role.CUSTOMER, passwordHash: oldHash });
 
     expect(codeOf(await login(t, email, 'wrong password'))).toBe('UNAUTHENTICATED');
     expect((await UserModel.findOne({ email }).select('+passwordHash').lean())!.passwordHash).toBe(

@@ -4,8 +4,9 @@ import { type Config, loadConfig } from '../../src/config';
 import { TokenRejectedError } from '../../src/common/errors';
 import { loadKeyRing, publicJwks } from '../../src/auth/keys';
 import { TokenService } from '../../src/auth/tokens';
+import { Role } from '../../src/users/role';
 
-const user = { id: '65a1b2c3d4e5f60718293a4b', role: 'customer' as const, credentialVersion: 3 };
+const user = { id: '65a1b2c3d4e5f60718293a4b', role: Role.CUSTOMER, credentialVersion: 3 };
 const sessionId = '65a1b2c3d4e5f60718293a4c';
 
 function rsaPair() {

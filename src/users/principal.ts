@@ -1,5 +1,5 @@
+import { type UserRecord } from './user.model';
 import { type UserType } from './user.type';
-import { type RoleName, type UserRecord } from './user.model';
 
 /** The fields every user read selects: never the password hash. */
 export const PUBLIC_USER_FIELDS = {
@@ -10,12 +10,15 @@ export const PUBLIC_USER_FIELDS = {
   credentialVersion: 1,
 } as const;
 
-/** A user as the API passes it around: the GraphQL shape plus the credential version. */
+/**
+ * A user as the API passes it around (the caller, a loaded owner): the GraphQL shape plus the
+ * credential version that access tokens are checked against.
+ */
 export interface Principal extends UserType {
-  role: RoleName;
   credentialVersion: number;
 }
 
+/** The one mapping from a stored user to what the API hands around and clients see. */
 export function toPrincipal(
   record: Pick<UserRecord, '_id' | keyof typeof PUBLIC_USER_FIELDS>,
 ): Principal {

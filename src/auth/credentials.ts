@@ -1,0 +1,155 @@
+import { createHash } from 'node:crypto';
+import { type Types } from 'mongoose';
+import { type Logger } from 'pino';
+import { InvalidCredentialsError } from '../common/errors';
+import { PASSWORD_MAX, canonicalEmail } from '../common/validation';
+import { type RequestMeta } from '../common/request-meta';
+import { type AuditEventType } from '../audit/audit.model';
+import { type AuditService } from '../audit/audit.service';
+import { PUBLIC_USER_FIELDS, type Principal, toPrincipal } from '../users/principal';
+import { UserModel, type UserRecord } from '../users/user.model';
+import { type LoginThrottle, LoginThrottledError } from './login-throttle';
+import { type PasswordHasher } from './passwords';
+import { type PrincipalCache } from './principal-cache';
+import { type SessionService } from './session.service';
+
+/**
+ * Every event after which the tokens a user holds must stop working. The value is also the
+ * reason stored on the sessions it ends.
+ */
+export const CREDENTIAL_EVENTS = {
+  'logout-all': 'LOGOUT_ALL',
+  'password-changed': 'PASSWORD_CHANGED',
+  'role-changed': 'ROLE_CHANGED',
+  'user-deleted': 'USER_DELETED',
+} as const satisfies Record<string, AuditEventType>;
+export type CredentialEvent = keyof typeof CREDENTIAL_EVENTS;
+
+export interface CredentialChange {
+  /** Fields set in the same atomic update that moves the credential version on. */
+  set?: Partial<Pick<UserRecord, 'passwordHash' | 'role' | 'email'>>;
+  /** Extra conditions on the user document; the change happens only if they hold. */
+  where?: Record<string, unknown>;
+  actorId?: string;
+  details?: Record<string, string | number | boolean>;
+}
+
+/** A password check that passed: the user, and the hash it was checked against. */
+export interface VerifiedAccount {
+  user: Principal;
+  passwordHash: string;
+}
+
+/**
+ * The one owner of a user's credentials: the password hash and the credential version that
+ * every access token and session is checked against. Every credential event goes through
+ * `revokeAll`, and every password check through `verifyPassword`, so the product's most
+ * important security rules are written once.
+ */
+export class Credentials {
+  constructor(
+    private readonly passwords: PasswordHasher,
+    private readonly throttle: LoginThrottle,
+    private readonly principals: PrincipalCache,
+    private readonly sessions: SessionService,
+    private readonly audit: AuditService,
+    private readonly logger: Logger,
+  ) {}
+
+  /**
+   * Ends every token the user holds: moves the credential version on (together with `set`, in
+   * one conditional update), forgets the cached principal, ends every session, and records the
+   * event. Access tokens issued before stop working within AUTH_REVALIDATE_SECONDS on every
+   * instance (at once on this one); refresh tokens at once. Returns the user as updated, or
+   * undefined when no user matched (`where` did not hold, or the user is gone).
+   */
+  async revokeAll(
+    userId: string | Types.ObjectId,
+    event: CredentialEvent,
+    meta: RequestMeta,
+    change: CredentialChange = {},
+  ): Promise<Principal | undefined> {
+    const id = userId.toString();
+    const record = await UserModel.findOneAndUpdate(
+      { ...change.where, _id: id },
+      { ...(change.set ? { $set: change.set } : {}), $inc: { credentialVersion: 1 } },
+      { returnDocument: 'after', projection: PUBLIC_USER_FIELDS },
+    ).lean<UserRecord>();
+    if (!record) return undefined;
+    this.principals.invalidate(id);
+    const sessions = await this.sessions.endAll(id, event);
+    await this.audit.record(
+      {
+        type: CREDENTIAL_EVENTS[event],
+        userId: id,
+        actorId: change.actorId ?? null,
+        details: { sessions, ...change.details },
+      },
+      meta,
+    );
+    return toPrincipal(record);
+  }
+
+  /**
+   * The one password check (login, changePassword): throttle, lookup, verify, re-hash, audit.
+   * An unknown email and a wrong password give one error and cost the same argon2 work, so
+   * neither the answer nor its timing tells whether the account exists.
+   */
+  async verifyPassword(
+    rawEmail: string,
+    rawPassword: string,
+    meta: RequestMeta,
+    via: 'login' | 'changePassword',
+  ): Promise<VerifiedAccount> {
+    // Longer than any password we accept: refuse before hashing megabytes.
+    if ([...rawPassword].length > PASSWORD_MAX) throw new InvalidCredentialsError();
+    const email = canonicalEmail(rawEmail);
+    const password = rawPassword.normalize('NFKC');
+    const emailHash = hashForLog(email);
+
+    let succeeded: () => Promise<void>;
+    try {
+      succeeded = await this.throttle.attempt(email, meta.ip);
+    } catch (error) {
+      // One event per window, so a throttled attacker cannot fill the audit log.
+      if (error instanceof LoginThrottledError && error.firstRefusal) {
+        await this.audit.record({ type: 'LOGIN_THROTTLED', details: { emailHash, via } }, meta);
+      }
+      throw error;
+    }
+
+    const record = await UserModel.findOne(
+      { email },
+      { ...PUBLIC_USER_FIELDS, passwordHash: 1 },
+    ).lean<UserRecord>();
+    const ok = record
+      ? await this.passwords.verify(record.passwordHash, password)
+      : await this.passwords.verifyUnknown(password);
+    if (!record || !ok) {
+      await this.audit.record(
+        { type: 'LOGIN_FAILED', userId: record?._id ?? null, details: { emailHash, via } },
+        meta,
+      );
+      throw new InvalidCredentialsError();
+    }
+
+    await succeeded();
+    let passwordHash = record.passwordHash;
+    if (this.passwords.needsRehash(passwordHash)) {
+      // Parameters were raised since this hash was made; the plain password is at hand only now.
+      // Not a credential event: the password is the same, so no token needs to end.
+      passwordHash = await this.passwords.hash(password);
+      await UserModel.updateOne(
+        { _id: record._id, passwordHash: record.passwordHash },
+        { $set: { passwordHash } },
+      );
+      this.logger.info({ userId: record._id.toHexString() }, 'password re-hashed');
+    }
+    return { user: toPrincipal(record), passwordHash };
+  }
+}
+
+/** Lets an operator correlate failed attempts on one address without logging the address. */
+export function hashForLog(email: string): string {
+  return createHash('sha256').update(email).digest('hex').slice(0, 16);
+}

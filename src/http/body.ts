@@ -1,0 +1,39 @@
+import { type ErrorRequestHandler, type RequestHandler } from 'express';
+import { ErrorCode } from '../common/errors';
+
+/** Answers body-parser failures (too large, malformed JSON) in the GraphQL error shape. */
+export const bodyErrors: ErrorRequestHandler = (error, _req, res, next) => {
+  const status = typeof error?.status === 'number' ? error.status : undefined;
+  if (status === undefined || status >= 500 || res.headersSent) return next(error);
+  const message = status === 413 ? 'Request body too large' : 'Malformed request body';
+  const code = status === 413 ? ErrorCode.PAYLOAD_TOO_LARGE : ErrorCode.BAD_REQUEST;
+  res.status(status).json({ errors: [{ message, extensions: { code } }] });
+};
+
+/**
+ * Express 5 leaves `req.body` unset for a non-JSON content type, which Apollo's middleware
+ * answers with a 500. Defining it lets Apollo decide: 400 from CSRF prevention or its own
+ * body checks.
+ */
+export const ensureBody: RequestHandler = (req, _res, next) => {
+  if (!Object.hasOwn(req, 'body')) req.body = undefined;
+  next();
+};
+
+/**
+ * Runs middleware one after the other as one router layer. Express 5's router matches the
+ * path again for every layer it dispatches; middleware that always runs together need not
+ * pay that on every request.
+ */
+export function inSequence(...handlers: RequestHandler[]): RequestHandler {
+  return (req, res, next) => {
+    let index = 0;
+    const step = (error?: unknown): void => {
+      const handler = handlers[index++];
+      if (error !== undefined || !handler) return next(error);
+      const result: unknown = handler(req, res, step);
+      if (result instanceof Promise) result.catch(next);
+    };
+    step();
+  };
+}
