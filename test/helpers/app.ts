@@ -71,3 +71,19 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     },
   };
 }
+
+/**
+ * Registers hooks that start the real app for this file (or describe block) before its first
+ * test and stop it after its last. The returned object is filled in before the first test runs,
+ * so hooks declared after this call may already use it.
+ */
+export function useTestApp(env: Record<string, string> = {}): TestApp {
+  const handle = {} as TestApp;
+  beforeAll(async () => {
+    Object.assign(handle, await startTestApp(env));
+  });
+  afterAll(async () => {
+    await handle.stop?.();
+  });
+  return handle;
+}

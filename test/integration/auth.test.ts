@@ -1,6 +1,6 @@
 import { SessionModel } from '../../src/auth/session.model';
 import { UserModel } from '../../src/users/user.model';
-import { type TestApp, startTestApp } from '../helpers/app';
+import { useTestApp } from '../helpers/app';
 import { AUTH_FIELDS, login, register, uniqueEmail } from '../helpers/fixtures';
 import { codeOf, gql } from '../helpers/graphql';
 
@@ -9,13 +9,7 @@ const REFRESH = `mutation ($token: String) { refreshToken(refreshToken: $token) 
 const LOGOUT = 'mutation ($token: String) { logout(refreshToken: $token) }';
 const REGISTER = `mutation ($input: RegisterInput!) { register(input: $input) { ${AUTH_FIELDS} } }`;
 
-let t: TestApp;
-beforeAll(async () => {
-  t = await startTestApp();
-});
-afterAll(async () => {
-  await t.stop();
-});
+const t = useTestApp();
 
 describe('register', () => {
   it('creates a CUSTOMER account whose token answers me', async () => {

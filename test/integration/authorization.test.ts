@@ -1,17 +1,11 @@
 import { SessionModel } from '../../src/auth/session.model';
 import { TodoModel } from '../../src/todos/todo.model';
 import { UserModel } from '../../src/users/user.model';
-import { type TestApp, startTestApp } from '../helpers/app';
+import { useTestApp } from '../helpers/app';
 import { createTodo, login, register, signInAdmin } from '../helpers/fixtures';
 import { codeOf, gql } from '../helpers/graphql';
 
-let t: TestApp;
-beforeAll(async () => {
-  t = await startTestApp();
-});
-afterAll(async () => {
-  await t.stop();
-});
+const t = useTestApp();
 
 const ADMIN_OPERATIONS: Array<[string, string, (id: string) => Record<string, unknown>]> = [
   ['users', '{ users { totalCount } }', () => ({})],

@@ -1,16 +1,10 @@
 import jwt from 'jsonwebtoken';
 import { TodoModel } from '../../src/todos/todo.model';
-import { type TestApp, startTestApp } from '../helpers/app';
+import { useTestApp } from '../helpers/app';
 import { register } from '../helpers/fixtures';
 import { gql } from '../helpers/graphql';
 
-let t: TestApp;
-beforeAll(async () => {
-  t = await startTestApp();
-});
-afterAll(async () => {
-  await t.stop();
-});
+const t = useTestApp();
 
 const CREATE = 'mutation { createTodo(input: { title: "should never exist" }) { id } }';
 

@@ -2,20 +2,14 @@ import pino from 'pino';
 import { UserModel } from '../../src/users/user.model';
 import { DEFAULT_DEV_ADMIN_EMAIL, bootstrapAdmin } from '../../src/users/admin-bootstrap';
 import { loadConfig } from '../../src/config';
-import { type TestApp, startTestApp } from '../helpers/app';
+import { useTestApp } from '../helpers/app';
 import { login, register } from '../helpers/fixtures';
 import { gql } from '../helpers/graphql';
 
 const silent = pino({ level: 'silent' });
 
 describe('admin bootstrap', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startTestApp();
-  });
-  afterAll(async () => {
-    await t.stop();
-  });
+  const t = useTestApp();
 
   it('creates the ADMIN_EMAIL admin once, however many times (and instances) start', async () => {
     const config = loadConfig({
@@ -61,13 +55,7 @@ describe('admin bootstrap', () => {
 });
 
 describe('AUTH_REVALIDATE_SECONDS', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startTestApp({ AUTH_REVALIDATE_SECONDS: '1' });
-  });
-  afterAll(async () => {
-    await t.stop();
-  });
+  const t = useTestApp({ AUTH_REVALIDATE_SECONDS: '1' });
 
   it('bounds how long an access token outlives logoutAll made on another instance', async () => {
     const account = await register(t);

@@ -1,7 +1,7 @@
 import mongoose from 'mongoose';
 import { AuditEventModel } from '../../src/audit/audit.model';
 import { TodoModel } from '../../src/todos/todo.model';
-import { type TestApp, productionEnv, startTestApp } from '../helpers/app';
+import { productionEnv, useTestApp } from '../helpers/app';
 import { createTodo, login, register, uniqueEmail } from '../helpers/fixtures';
 import { codeOf, gql } from '../helpers/graphql';
 
@@ -10,13 +10,7 @@ import { codeOf, gql } from '../helpers/graphql';
  * in depth elsewhere are repeated here in their simplest form, so this file reads as the table.
  */
 describe('the error table', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startTestApp({ LOGIN_MAX_FAILURES: '3' });
-  });
-  afterAll(async () => {
-    await t.stop();
-  });
+  const t = useTestApp({ LOGIN_MAX_FAILURES: '3' });
 
   it('no user on a field that needs one: UNAUTHENTICATED', async () => {
     const res = await gql(t.url, '{ me { id } }');
@@ -114,13 +108,7 @@ describe('the error table', () => {
 });
 
 describe('anything unexpected (production)', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startTestApp(productionEnv());
-  });
-  afterAll(async () => {
-    await t.stop();
-  });
+  const t = useTestApp(productionEnv());
 
   it('is INTERNAL_SERVER_ERROR with a masked message and a request id found in the log', async () => {
     const account = await register(t);

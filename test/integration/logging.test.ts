@@ -1,15 +1,9 @@
-import { type TestApp, startTestApp } from '../helpers/app';
+import { useTestApp } from '../helpers/app';
 import { AUTH_FIELDS, login, register } from '../helpers/fixtures';
 import { gql } from '../helpers/graphql';
 
-let t: TestApp;
-beforeAll(async () => {
-  // The finest level: whatever any line could carry is captured.
-  t = await startTestApp({ LOG_LEVEL: 'trace' });
-});
-afterAll(async () => {
-  await t.stop();
-});
+// The finest level: whatever any line could carry is captured.
+const t = useTestApp({ LOG_LEVEL: 'trace' });
 
 const requestLines = () =>
   t.logs.filter((line) => line.msg === 'request completed' || line.msg === 'request failed');

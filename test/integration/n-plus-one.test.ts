@@ -1,16 +1,10 @@
-import { type TestApp, startTestApp } from '../helpers/app';
+import { useTestApp } from '../helpers/app';
 import { createTodo, register, signInAdmin } from '../helpers/fixtures';
 import { gql } from '../helpers/graphql';
 
-let t: TestApp;
-beforeAll(async () => {
-  // Callers stay cached for the whole file, so the counts below are what the resolvers cost;
-  // with AUTH_REVALIDATE_SECONDS=0 every request would add one `find` for the caller.
-  t = await startTestApp({ AUTH_REVALIDATE_SECONDS: '300' });
-});
-afterAll(async () => {
-  await t.stop();
-});
+// Callers stay cached for the whole file, so the counts below are what the resolvers cost;
+// with AUTH_REVALIDATE_SECONDS=0 every request would add one `find` for the caller.
+const t = useTestApp({ AUTH_REVALIDATE_SECONDS: '300' });
 
 /** Database commands one GraphQL request costs, counted by the driver's command monitoring. */
 async function commandsFor(query: string, token: string): Promise<string[]> {

@@ -1,17 +1,11 @@
 import * as argon2 from 'argon2';
 import { UserModel } from '../../src/users/user.model';
-import { type TestApp, startTestApp } from '../helpers/app';
+import { useTestApp } from '../helpers/app';
 import { login, register, uniqueEmail } from '../helpers/fixtures';
 import { codeOf, gql } from '../helpers/graphql';
 
-let t: TestApp;
-beforeAll(async () => {
-  // Stronger than the parameters existing hashes were made with.
-  t = await startTestApp({ ARGON2_TIME_COST: '3' });
-});
-afterAll(async () => {
-  await t.stop();
-});
+// Stronger than the parameters existing hashes were made with.
+const t = useTestApp({ ARGON2_TIME_COST: '3' });
 
 const paramsOf = (hash: string) => hash.split('$')[3]!.split(',').sort();
 

@@ -1,7 +1,7 @@
 import { AuditEventModel } from '../../src/audit/audit.model';
 import { REFRESH_COOKIE } from '../../src/auth/refresh-cookie';
 import { SessionModel } from '../../src/auth/session.model';
-import { type TestApp, startTestApp } from '../helpers/app';
+import { useTestApp } from '../helpers/app';
 import { AUTH_FIELDS, login, register, signInAdmin } from '../helpers/fixtures';
 import { codeOf, gql } from '../helpers/graphql';
 
@@ -9,13 +9,7 @@ const SESSIONS = '{ sessions { id createdAt lastUsedAt expiresAt userAgent ip cu
 const REFRESH = `mutation ($token: String) { refreshToken(refreshToken: $token) { ${AUTH_FIELDS} } }`;
 
 describe('sessions', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startTestApp();
-  });
-  afterAll(async () => {
-    await t.stop();
-  });
+  const t = useTestApp();
 
   it('lists the caller’s devices, marks the current one, and revokes one', async () => {
     const account = await register(t);
@@ -109,13 +103,7 @@ describe('sessions', () => {
 });
 
 describe('refresh token in an httpOnly cookie (REFRESH_TOKEN_COOKIE=true)', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startTestApp({ REFRESH_TOKEN_COOKIE: 'true' });
-  });
-  afterAll(async () => {
-    await t.stop();
-  });
+  const t = useTestApp({ REFRESH_TOKEN_COOKIE: 'true' });
 
   const cookieFrom = (res: { headers: Headers }) => {
     const header = res.headers.get('set-cookie') ?? '';
@@ -174,13 +162,7 @@ describe('refresh token in an httpOnly cookie (REFRESH_TOKEN_COOKIE=true)', () =
 });
 
 describe('idle sessions', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startTestApp({ REFRESH_TOKEN_IDLE_TTL: '1' });
-  });
-  afterAll(async () => {
-    await t.stop();
-  });
+  const t = useTestApp({ REFRESH_TOKEN_IDLE_TTL: '1' });
 
   it('end after REFRESH_TOKEN_IDLE_TTL without use', async () => {
     const account = await register(t);

@@ -1,15 +1,9 @@
 import { TodoModel } from '../../src/todos/todo.model';
-import { type TestApp, startTestApp } from '../helpers/app';
+import { useTestApp } from '../helpers/app';
 import { createTodo, register, signInAdmin } from '../helpers/fixtures';
 import { codeOf, gql } from '../helpers/graphql';
 
-let t: TestApp;
-beforeAll(async () => {
-  t = await startTestApp();
-});
-afterAll(async () => {
-  await t.stop();
-});
+const t = useTestApp();
 
 const MY_TODOS = `query ($first: Int, $after: String, $completed: Boolean) {
   myTodos(first: $first, after: $after, completed: $completed) {

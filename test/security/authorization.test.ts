@@ -2,7 +2,7 @@ import mongoose from 'mongoose';
 import { SessionModel } from '../../src/auth/session.model';
 import { TodoModel } from '../../src/todos/todo.model';
 import { UserModel } from '../../src/users/user.model';
-import { type TestApp, startTestApp } from '../helpers/app';
+import { useTestApp } from '../helpers/app';
 import { type SignedIn, createTodo, register, uniqueEmail } from '../helpers/fixtures';
 import { codeOf, gql } from '../helpers/graphql';
 import { auditCount, base64url, databaseSnapshot, rawRequest } from './support';
@@ -12,21 +12,17 @@ import { auditCount, base64url, databaseSnapshot, rawRequest } from './support';
  * operator objects smuggled into arguments. Two customers: Mallory attacks, Bob owns things.
  */
 
-let t: TestApp;
+const t = useTestApp();
 let mallory: SignedIn;
 let bob: SignedIn;
 let bobTodo: { id: string; title: string };
 let malloryTodo: { id: string; title: string };
 
 beforeAll(async () => {
-  t = await startTestApp();
   mallory = await register(t);
   bob = await register(t);
   bobTodo = await createTodo(t, bob.accessToken, 'Bob’s secret plan');
   malloryTodo = await createTodo(t, mallory.accessToken, 'Mallory’s own');
-});
-afterAll(async () => {
-  await t.stop();
 });
 
 const unknownId = () => new mongoose.Types.ObjectId().toHexString();

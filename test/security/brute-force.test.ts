@@ -1,5 +1,5 @@
 import { UserModel } from '../../src/users/user.model';
-import { type TestApp, startTestApp } from '../helpers/app';
+import { useTestApp } from '../helpers/app';
 import { type SignedIn, login, register, uniqueEmail } from '../helpers/fixtures';
 import { codeOf, gql } from '../helpers/graphql';
 import { ME, auditCount, databaseSnapshot } from './support';
@@ -20,13 +20,7 @@ const storedHash = async (id: string) =>
   (await UserModel.findById(id).select('+passwordHash').lean())!.passwordHash;
 
 describe('per account (LOGIN_MAX_FAILURES=3)', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startTestApp({ LOGIN_MAX_FAILURES: '3', LOGIN_MAX_FAILURES_PER_IP: '1000' });
-  });
-  afterAll(async () => {
-    await t.stop();
-  });
+  const t = useTestApp({ LOGIN_MAX_FAILURES: '3', LOGIN_MAX_FAILURES_PER_IP: '1000' });
 
   /** A request packing several password checks is refused whole: no password is tried. */
   async function expectNoGuessEvaluated(query: string, variables: Record<string, unknown>) {
@@ -272,13 +266,7 @@ describe('per account (LOGIN_MAX_FAILURES=3)', () => {
 });
 
 describe('per address (LOGIN_MAX_FAILURES_PER_IP=3, no trusted proxy)', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startTestApp({ LOGIN_MAX_FAILURES: '100', LOGIN_MAX_FAILURES_PER_IP: '3' });
-  });
-  afterAll(async () => {
-    await t.stop();
-  });
+  const t = useTestApp({ LOGIN_MAX_FAILURES: '100', LOGIN_MAX_FAILURES_PER_IP: '3' });
 
   it('spraying guesses over many accounts is capped, and a forged X-Forwarded-For does not reset it', async () => {
     const target = await register(t);

@@ -1,5 +1,5 @@
 import { TodoModel } from '../../src/todos/todo.model';
-import { type TestApp, productionEnv, startTestApp } from '../helpers/app';
+import { productionEnv, useTestApp } from '../helpers/app';
 import { type SignedIn, createTodo, register } from '../helpers/fixtures';
 import { type GraphQLResponse, codeOf, gql } from '../helpers/graphql';
 import { rawRequest } from './support';
@@ -20,15 +20,11 @@ const nest = (levels: number, leaf = 'id'): string =>
   levels === 0 ? leaf : `owner { todos { edges { node { ${nest(levels - 1, leaf)} } } } }`;
 
 describe('query bombs (default limits)', () => {
-  let t: TestApp;
+  const t = useTestApp();
   let user: SignedIn;
   beforeAll(async () => {
-    t = await startTestApp();
     user = await register(t);
     await createTodo(t, user.accessToken);
-  });
-  afterAll(async () => {
-    await t.stop();
   });
 
   const send = (query: string, variables?: Record<string, unknown>) =>
@@ -195,13 +191,7 @@ describe('query bombs (default limits)', () => {
 });
 
 describe('in production', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startTestApp(productionEnv());
-  });
-  afterAll(async () => {
-    await t.stop();
-  });
+  const t = useTestApp(productionEnv());
 
   it.each([
     ['__schema', '{ __schema { types { name } } }'],

@@ -1,7 +1,7 @@
 import { SessionModel } from '../../src/auth/session.model';
 import { TodoModel } from '../../src/todos/todo.model';
 import { UserModel } from '../../src/users/user.model';
-import { type TestApp, startTestApp } from '../helpers/app';
+import { useTestApp } from '../helpers/app';
 import { type SignedIn, login, register, signInAdmin } from '../helpers/fixtures';
 import { codeOf, gql } from '../helpers/graphql';
 import {
@@ -19,14 +19,10 @@ import {
  * confusion on the refresh side, and revocation after every credential event.
  */
 
-let t: TestApp;
+const t = useTestApp();
 let admin: SignedIn;
 beforeAll(async () => {
-  t = await startTestApp();
   admin = await signInAdmin(t);
-});
-afterAll(async () => {
-  await t.stop();
 });
 
 const sessionIdOf = (refreshToken: string): string => decodeJwt(refreshToken).payload.sid;

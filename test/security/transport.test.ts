@@ -2,7 +2,7 @@ import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { REFRESH_COOKIE } from '../../src/auth/refresh-cookie';
 import { SessionModel } from '../../src/auth/session.model';
 import { TodoModel } from '../../src/todos/todo.model';
-import { type TestApp, startTestApp } from '../helpers/app';
+import { useTestApp } from '../helpers/app';
 import { type SignedIn, login, register } from '../helpers/fixtures';
 import { databaseSnapshot, decodeJwt, rawRequest } from './support';
 
@@ -15,14 +15,10 @@ const ALLOWED_ORIGIN = 'https://app.example';
 const PLANT = 'mutation { createTodo(input: { title: "cross-site" }) { id } }';
 
 describe('with a bearer token and CORS_ORIGINS', () => {
-  let t: TestApp;
+  const t = useTestApp({ CORS_ORIGINS: ALLOWED_ORIGIN });
   let user: SignedIn;
   beforeAll(async () => {
-    t = await startTestApp({ CORS_ORIGINS: ALLOWED_ORIGIN });
     user = await register(t);
-  });
-  afterAll(async () => {
-    await t.stop();
   });
 
   const bearer = () => ({ authorization: `Bearer ${user.accessToken}` });
@@ -230,19 +226,15 @@ describe('with a bearer token and CORS_ORIGINS', () => {
 });
 
 describe('with the refresh token in a cookie (REFRESH_TOKEN_COOKIE=true)', () => {
-  let t: TestApp;
+  const t = useTestApp({ REFRESH_TOKEN_COOKIE: 'true' });
   let cookie: string;
   let sessionId: string;
   beforeAll(async () => {
-    t = await startTestApp({ REFRESH_TOKEN_COOKIE: 'true' });
     const account = await register(t);
     const res = await login(t, account.email, account.password);
     const match = new RegExp(`${REFRESH_COOKIE}=([^;]*)`).exec(res.headers.get('set-cookie') ?? '');
     cookie = `${REFRESH_COOKIE}=${match![1]}`;
     sessionId = decodeJwt(match![1]!).payload.sid;
-  });
-  afterAll(async () => {
-    await t.stop();
   });
 
   /** The session of the cookie is exactly as it was: not rotated, not revoked. */
