@@ -1,13 +1,18 @@
 import { SessionModel } from '../../src/auth/session.model';
 import { UserModel } from '../../src/users/user.model';
 import { useTestApp } from '../helpers/app';
-import { AUTH_FIELDS, login, register, uniqueEmail } from '../helpers/fixtures';
+import {
+  CHANGE_PASSWORD,
+  LOGOUT,
+  LOGOUT_ALL,
+  ME,
+  REFRESH,
+  REGISTER,
+  login,
+  register,
+  uniqueEmail,
+} from '../helpers/operations';
 import { codeOf, gql } from '../helpers/graphql';
-
-const ME = '{ me { id email name role createdAt } }';
-const REFRESH = `mutation ($token: String) { refreshToken(refreshToken: $token) { ${AUTH_FIELDS} } }`;
-const LOGOUT = 'mutation ($token: String) { logout(refreshToken: $token) }';
-const REGISTER = `mutation ($input: RegisterInput!) { register(input: $input) { ${AUTH_FIELDS} } }`;
 
 const t = useTestApp();
 
@@ -42,7 +47,7 @@ describe('register', () => {
       't=2',
     ]);
     expect(JSON.stringify(stored)).not.toContain('plain text never stored');
-    const me = await gql(t.url, '{ me { id } }', {}, { token: account.accessToken });
+    const me = await gql(t.url, ME, {}, { token: account.accessToken });
     expect(me.text).not.toContain('argon2');
   });
 
@@ -213,7 +218,7 @@ describe('logoutAll', () => {
     const account = await register(t);
     const second = (await login(t, account.email, account.password)).data!.login;
 
-    const res = await gql(t.url, 'mutation { logoutAll }', {}, { token: account.accessToken });
+    const res = await gql(t.url, LOGOUT_ALL, {}, { token: account.accessToken });
     expect(res.data!.logoutAll).toBe(true);
 
     for (const token of [account.refreshToken, second.refreshToken]) {
@@ -232,18 +237,16 @@ describe('logoutAll', () => {
   });
 
   it('needs a signed-in user', async () => {
-    expect(codeOf(await gql(t.url, 'mutation { logoutAll }'))).toBe('UNAUTHENTICATED');
+    expect(codeOf(await gql(t.url, LOGOUT_ALL))).toBe('UNAUTHENTICATED');
   });
 });
 
 describe('changePassword', () => {
-  const CHANGE = `mutation ($current: String!, $next: String!) { changePassword(currentPassword: $current, newPassword: $next) { ${AUTH_FIELDS} } }`;
-
   it('switches the password, ends old tokens and returns a fresh session', async () => {
     const account = await register(t);
     const res = await gql(
       t.url,
-      CHANGE,
+      CHANGE_PASSWORD,
       { current: account.password, next: 'a brand new password' },
       { token: account.accessToken },
     );
@@ -267,14 +270,14 @@ describe('changePassword', () => {
     const account = await register(t);
     const wrong = await gql(
       t.url,
-      CHANGE,
+      CHANGE_PASSWORD,
       { current: 'wrong password', next: 'another new password' },
       { token: account.accessToken },
     );
     expect(codeOf(wrong)).toBe('UNAUTHENTICATED');
     const weak = await gql(
       t.url,
-      CHANGE,
+      CHANGE_PASSWORD,
       { current: account.password, next: 'short' },
       { token: account.accessToken },
     );

@@ -1,22 +1,15 @@
 import jwt from 'jsonwebtoken';
 import { TodoModel } from '../../src/todos/todo.model';
 import { useTestApp } from '../helpers/app';
-import { register } from '../helpers/fixtures';
-import { gql } from '../helpers/graphql';
+import { ME, PLANT_TODO, register } from '../helpers/operations';
+import { expectTokenRefused, gql } from '../helpers/graphql';
 
 const t = useTestApp();
 
-const CREATE = 'mutation { createTodo(input: { title: "should never exist" }) { id } }';
-
-/** Sends CREATE with a raw Authorization header and checks the request was refused whole. */
+/** Sends PLANT_TODO with a raw Authorization header and checks the request was refused whole. */
 async function expectRefused(authorization: string, reason: 'INVALID_TOKEN' | 'TOKEN_EXPIRED') {
   const before = await TodoModel.countDocuments();
-  const res = await gql(t.url, CREATE, {}, { headers: { authorization } });
-  expect(res.status).toBe(401);
-  expect(res.headers.get('www-authenticate')).toMatch(/^Bearer error="invalid_token"/);
-  expect(res.data).toBeUndefined();
-  expect(res.errors).toHaveLength(1);
-  expect(res.errors![0]!.extensions).toEqual({ code: 'UNAUTHENTICATED', reason });
+  expectTokenRefused(await gql(t.url, PLANT_TODO, {}, { headers: { authorization } }), reason);
   expect(await TodoModel.countDocuments()).toBe(before);
 }
 
@@ -26,7 +19,7 @@ function claimsOf(token: string) {
 
 describe('the Bearer header', () => {
   it('is optional: without it a request is anonymous', async () => {
-    const res = await gql(t.url, '{ me { id } }');
+    const res = await gql(t.url, ME);
     expect(res.status).toBe(200);
     expect(res.errors![0]!.extensions!.code).toBe('UNAUTHENTICATED');
   });
@@ -35,7 +28,7 @@ describe('the Bearer header', () => {
     const account = await register(t);
     const res = await gql(
       t.url,
-      '{ me { id } }',
+      ME,
       {},
       { headers: { authorization: `bEaReR ${account.accessToken}` } },
     );

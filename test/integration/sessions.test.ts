@@ -2,11 +2,16 @@ import { AuditEventModel } from '../../src/audit/audit.model';
 import { REFRESH_COOKIE } from '../../src/auth/refresh-cookie';
 import { SessionModel } from '../../src/auth/session.model';
 import { useTestApp } from '../helpers/app';
-import { AUTH_FIELDS, login, register, signInAdmin } from '../helpers/fixtures';
+import {
+  LOGOUT,
+  REFRESH,
+  REVOKE_SESSION,
+  SESSIONS,
+  login,
+  register,
+  signInAdmin,
+} from '../helpers/operations';
 import { codeOf, gql } from '../helpers/graphql';
-
-const SESSIONS = '{ sessions { id createdAt lastUsedAt expiresAt userAgent ip current } }';
-const REFRESH = `mutation ($token: String) { refreshToken(refreshToken: $token) { ${AUTH_FIELDS} } }`;
 
 describe('sessions', () => {
   const t = useTestApp();
@@ -25,7 +30,7 @@ describe('sessions', () => {
 
     const revoked = await gql(
       t.url,
-      'mutation ($id: ID!) { revokeSession(id: $id) }',
+      REVOKE_SESSION,
       { id: other.id },
       { token: phone.accessToken },
     );
@@ -45,7 +50,7 @@ describe('sessions', () => {
       .sessions[0];
     const res = await gql(
       t.url,
-      'mutation ($id: ID!) { revokeSession(id: $id) }',
+      REVOKE_SESSION,
       { id: bobSession.id },
       { token: alice.accessToken },
     );
@@ -128,7 +133,7 @@ describe('refresh token in an httpOnly cookie (REFRESH_TOKEN_COOKIE=true)', () =
     const cookie = cookieFrom(await login(t, account.email, account.password)).value!;
     const refreshed = await gql(
       t.url,
-      'mutation { refreshToken { accessToken refreshToken } }',
+      REFRESH,
       {},
       { headers: { cookie: `${REFRESH_COOKIE}=${cookie}` } },
     );
@@ -137,17 +142,12 @@ describe('refresh token in an httpOnly cookie (REFRESH_TOKEN_COOKIE=true)', () =
     const next = cookieFrom(refreshed).value!;
     expect(next).not.toBe(cookie);
 
-    const out = await gql(
-      t.url,
-      'mutation { logout }',
-      {},
-      { headers: { cookie: `${REFRESH_COOKIE}=${next}` } },
-    );
+    const out = await gql(t.url, LOGOUT, {}, { headers: { cookie: `${REFRESH_COOKIE}=${next}` } });
     expect(out.data!.logout).toBe(true);
     expect(out.headers.get('set-cookie')).toMatch(/Expires=Thu, 01 Jan 1970/);
     const after = await gql(
       t.url,
-      'mutation { refreshToken { accessToken } }',
+      REFRESH,
       {},
       { headers: { cookie: `${REFRESH_COOKIE}=${next}` } },
     );
@@ -155,9 +155,7 @@ describe('refresh token in an httpOnly cookie (REFRESH_TOKEN_COOKIE=true)', () =
   });
 
   it('without a cookie, refreshToken is UNAUTHENTICATED', async () => {
-    expect(codeOf(await gql(t.url, 'mutation { refreshToken { accessToken } }'))).toBe(
-      'UNAUTHENTICATED',
-    );
+    expect(codeOf(await gql(t.url, REFRESH))).toBe('UNAUTHENTICATED');
   });
 });
 

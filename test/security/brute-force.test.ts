@@ -1,8 +1,16 @@
 import { UserModel } from '../../src/users/user.model';
 import { useTestApp } from '../helpers/app';
-import { type SignedIn, login, register, uniqueEmail } from '../helpers/fixtures';
+import {
+  CHANGE_PASSWORD,
+  ME,
+  REGISTER,
+  type SignedIn,
+  login,
+  register,
+  uniqueEmail,
+} from '../helpers/operations';
 import { codeOf, gql } from '../helpers/graphql';
-import { ME, auditCount, databaseSnapshot } from './support';
+import { auditCount, databaseSnapshot } from './support';
 
 /**
  * Password guessing: many guesses in one request (aliases, fragments), many requests (in a row
@@ -13,8 +21,6 @@ import { ME, auditCount, databaseSnapshot } from './support';
 
 const LOGIN_FIELD = (n: number, password = `guess number ${n}`) =>
   `g${n}: login(email: $email, password: "${password}") { accessToken }`;
-const CHANGE_PASSWORD =
-  'mutation ($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) { accessToken } }';
 
 const storedHash = async (id: string) =>
   (await UserModel.findById(id).select('+passwordHash').lean())!.passwordHash;
@@ -145,7 +151,7 @@ describe('per account (LOGIN_MAX_FAILURES=3)', () => {
       const res = await gql(
         t.url,
         CHANGE_PASSWORD,
-        { c: `stolen token guess ${i}`, n: 'attacker password' },
+        { current: `stolen token guess ${i}`, next: 'attacker password' },
         { token: victim.accessToken },
       );
       expect(codeOf(res)).toBe('UNAUTHENTICATED');
@@ -154,7 +160,7 @@ describe('per account (LOGIN_MAX_FAILURES=3)', () => {
     const right = await gql(
       t.url,
       CHANGE_PASSWORD,
-      { c: victim.password, n: 'attacker password' },
+      { current: victim.password, next: 'attacker password' },
       { token: victim.accessToken },
     );
     expect(right.status).toBe(429);
@@ -212,9 +218,6 @@ describe('per account (LOGIN_MAX_FAILURES=3)', () => {
   });
 
   describe('oversized passwords', () => {
-    const REGISTER =
-      'mutation ($input: RegisterInput!) { register(input: $input) { accessToken } }';
-
     it.each([
       ['257 ASCII characters', 'p'.repeat(257)],
       ['257 emoji (514 UTF-16 units)', '🔑'.repeat(257)],
@@ -245,7 +248,7 @@ describe('per account (LOGIN_MAX_FAILURES=3)', () => {
       const res = await gql(
         t.url,
         CHANGE_PASSWORD,
-        { c: victim.password, n: 'n'.repeat(10_000) },
+        { current: victim.password, next: 'n'.repeat(10_000) },
         { token: victim.accessToken },
       );
       expect(codeOf(res)).toBe('BAD_USER_INPUT');

@@ -1,6 +1,12 @@
 import { TodoModel } from '../../src/todos/todo.model';
 import { productionEnv, useTestApp } from '../helpers/app';
-import { type SignedIn, createTodo, register } from '../helpers/fixtures';
+import {
+  REGISTER,
+  SET_USER_ROLE,
+  type SignedIn,
+  createTodo,
+  register,
+} from '../helpers/operations';
 import { type GraphQLResponse, codeOf, gql } from '../helpers/graphql';
 import { rawRequest } from './support';
 
@@ -221,14 +227,10 @@ describe('in production', () => {
   it.each([
     [
       'a mistyped input field',
-      'mutation ($input: RegisterInput!) { register(input: $input) { accessToken } }',
+      REGISTER,
       { input: { emial: 'a@example.com', password: 'long enough pw', name: 'N' } },
     ],
-    [
-      'a mistyped enum value',
-      'mutation ($role: Role!) { setUserRole(id: "x", role: $role) { id } }',
-      { role: 'ADMN' },
-    ],
+    ['a mistyped enum value', SET_USER_ROLE, { id: 'x', role: 'ADMN' }],
   ])('%s in variables gets no "Did you mean" suggestion', async (_label, query, variables) => {
     const res = await gql(t.url, query, variables);
     expect(res.status).toBe(400);

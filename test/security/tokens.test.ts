@@ -3,15 +3,12 @@ import { type AddressInfo } from 'node:net';
 import { createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { loadKeyRing } from '../../src/auth/keys';
 import { type TestApp, useTestApp } from '../helpers/app';
-import { type SignedIn, register } from '../helpers/fixtures';
-import { gql } from '../helpers/graphql';
+import { ME, PLANT_TODO, type SignedIn, register } from '../helpers/operations';
+import { expectTokenRefused, gql } from '../helpers/graphql';
 import {
-  CREATE_TODO,
-  ME,
   base64url,
   databaseSnapshot,
   decodeJwt,
-  expectTokenRefused,
   forgeJwt,
   freshClaims,
   rawRequest,
@@ -28,7 +25,7 @@ async function expectForgeryRefused(
   reason: 'INVALID_TOKEN' | 'TOKEN_EXPIRED' = 'INVALID_TOKEN',
 ) {
   const before = await databaseSnapshot();
-  const res = await gql(t.url, CREATE_TODO, {}, { headers: { authorization } });
+  const res = await gql(t.url, PLANT_TODO, {}, { headers: { authorization } });
   expectTokenRefused(res, reason);
   expect(await databaseSnapshot()).toEqual(before);
 }
@@ -207,7 +204,7 @@ describe('HS256 access tokens', () => {
     const before = await databaseSnapshot();
     const res = await rawRequest(t.url, {
       headers: { 'content-type': 'application/json', authorization: values() },
-      body: JSON.stringify({ query: CREATE_TODO }),
+      body: JSON.stringify({ query: PLANT_TODO }),
     });
     expect(res.status).toBe(400);
     expect(res.headers['www-authenticate']).toMatch(/^Bearer error="invalid_request"/);
@@ -227,7 +224,7 @@ describe('HS256 access tokens', () => {
         'content-type': 'application/json',
         authorization: `Bearer ${victim.accessToken}${'A'.repeat(17 * 1024)}`,
       },
-      body: JSON.stringify({ query: CREATE_TODO }),
+      body: JSON.stringify({ query: PLANT_TODO }),
     });
     expect(res.status).toBe(431);
     expect(await databaseSnapshot()).toEqual(before);

@@ -3,7 +3,7 @@ import { REFRESH_COOKIE } from '../../src/auth/refresh-cookie';
 import { SessionModel } from '../../src/auth/session.model';
 import { TodoModel } from '../../src/todos/todo.model';
 import { useTestApp } from '../helpers/app';
-import { type SignedIn, login, register } from '../helpers/fixtures';
+import { ME, PLANT_TODO, type SignedIn, login, register } from '../helpers/operations';
 import { databaseSnapshot, decodeJwt, rawRequest } from './support';
 
 /**
@@ -12,7 +12,6 @@ import { databaseSnapshot, decodeJwt, rawRequest } from './support';
  */
 
 const ALLOWED_ORIGIN = 'https://app.example';
-const PLANT = 'mutation { createTodo(input: { title: "cross-site" }) { id } }';
 
 describe('with a bearer token and CORS_ORIGINS', () => {
   const t = useTestApp({ CORS_ORIGINS: ALLOWED_ORIGIN });
@@ -40,17 +39,21 @@ describe('with a bearer token and CORS_ORIGINS', () => {
 
   describe('CSRF: simple requests a foreign page can send are refused before anything runs', () => {
     it.each([
-      ['text/plain', 'text/plain', JSON.stringify({ query: PLANT })],
-      ['text/plain with a charset', 'text/plain;charset=UTF-8', JSON.stringify({ query: PLANT })],
+      ['text/plain', 'text/plain', JSON.stringify({ query: PLANT_TODO })],
+      [
+        'text/plain with a charset',
+        'text/plain;charset=UTF-8',
+        JSON.stringify({ query: PLANT_TODO }),
+      ],
       [
         'application/x-www-form-urlencoded',
         'application/x-www-form-urlencoded',
-        `query=${encodeURIComponent(PLANT)}`,
+        `query=${encodeURIComponent(PLANT_TODO)}`,
       ],
       [
         'multipart/form-data',
         'multipart/form-data; boundary=XyZ',
-        `--XyZ\r\nContent-Disposition: form-data; name="query"\r\n\r\n${PLANT}\r\n--XyZ--\r\n`,
+        `--XyZ\r\nContent-Disposition: form-data; name="query"\r\n\r\n${PLANT_TODO}\r\n--XyZ--\r\n`,
       ],
     ])('a POST as %s', async (_label, contentType, body) => {
       const res = await expectNothingDone(
@@ -67,7 +70,7 @@ describe('with a bearer token and CORS_ORIGINS', () => {
       await expectNothingDone(
         {
           method: 'GET',
-          path: `/graphql?query=${encodeURIComponent('{ me { email } }')}`,
+          path: `/graphql?query=${encodeURIComponent(ME)}`,
           headers: bearer(),
         },
         400,
@@ -78,7 +81,7 @@ describe('with a bearer token and CORS_ORIGINS', () => {
       await expectNothingDone(
         {
           method: 'GET',
-          path: `/graphql?query=${encodeURIComponent(PLANT)}`,
+          path: `/graphql?query=${encodeURIComponent(PLANT_TODO)}`,
           headers: { 'apollo-require-preflight': 'true', ...bearer() },
         },
         405,
@@ -117,7 +120,7 @@ describe('with a bearer token and CORS_ORIGINS', () => {
         expect(res.headers['access-control-allow-origin']).toBeUndefined();
         const post = await rawRequest(t.url, {
           headers: { 'content-type': 'application/json', origin, ...bearer() },
-          body: JSON.stringify({ query: '{ me { email } }' }),
+          body: JSON.stringify({ query: ME }),
         });
         expect(post.status).toBe(200);
         expect(post.headers['access-control-allow-origin']).toBeUndefined();
@@ -127,7 +130,7 @@ describe('with a bearer token and CORS_ORIGINS', () => {
 
   describe('bodies', () => {
     const json = (pad: number) =>
-      JSON.stringify({ query: PLANT, variables: { pad: 'x'.repeat(pad) } });
+      JSON.stringify({ query: PLANT_TODO, variables: { pad: 'x'.repeat(pad) } });
 
     it('refuses a JSON body over 100 kB with 413 PAYLOAD_TOO_LARGE', async () => {
       await expectNothingDone(
@@ -189,7 +192,7 @@ describe('with a bearer token and CORS_ORIGINS', () => {
 
     it.each([
       ['truncated JSON', '{"query": "mutation { createTodo(input: { title: \\"x\\" }) { id } }"'],
-      ['a JSON string', JSON.stringify(PLANT)],
+      ['a JSON string', JSON.stringify(PLANT_TODO)],
       [
         'JSON nested 50 000 levels deep in a variable',
         `{"query":"mutation ($x: String) { createTodo(input: { title: \\"deep\\" }) { id } }","variables":{"x":${'['.repeat(50_000)}${']'.repeat(50_000)}}}`,
