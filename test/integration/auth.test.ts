@@ -117,21 +117,6 @@ describe('login', () => {
     const me = await gql(t.url, ME, {}, { token: res.data!.login.accessToken });
     expect(me.data!.me.id).toBe(account.id);
   });
-
-  it('answers a wrong password and an unknown email with the same error', async () => {
-    const account = await register(t);
-    const wrongPassword = await login(t, account.email, 'not the password');
-    const unknownEmail = await login(t, uniqueEmail('nobody'), account.password);
-    for (const res of [wrongPassword, unknownEmail]) {
-      expect(res.data).toBeNull();
-      expect(res.errors).toHaveLength(1);
-      expect(res.errors![0]).toMatchObject({
-        message: 'Invalid email or password',
-        extensions: { code: 'UNAUTHENTICATED' },
-      });
-    }
-    expect(wrongPassword.errors).toEqual(unknownEmail.errors);
-  });
 });
 
 describe('refresh tokens', () => {
@@ -234,10 +219,6 @@ describe('logoutAll', () => {
     }
     // Signing in again works.
     expect((await login(t, account.email, account.password)).data!.login).toBeTruthy();
-  });
-
-  it('needs a signed-in user', async () => {
-    expect(codeOf(await gql(t.url, LOGOUT_ALL))).toBe('UNAUTHENTICATED');
   });
 });
 

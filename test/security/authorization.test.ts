@@ -123,6 +123,9 @@ describe('IDOR: another customer’s todo is NOT_FOUND, exactly like one that do
       { token: mallory.accessToken },
     );
     expect(res.errors).toEqual(missing.errors);
+    expect(
+      (await gql(t.url, REFRESH, { token: bob.refreshToken })).data!.refreshToken,
+    ).toBeTruthy();
   });
 });
 

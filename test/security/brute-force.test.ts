@@ -181,6 +181,8 @@ describe('per account (LOGIN_MAX_FAILURES=3)', () => {
       ]);
       for (const res of answers) {
         expect(res.status).toBe(200);
+        expect(res.data).toBeNull();
+        expect(res.errors).toHaveLength(1);
         expect(res.errors![0]).toMatchObject({
           message: 'Invalid email or password',
           extensions: { code: 'UNAUTHENTICATED' },

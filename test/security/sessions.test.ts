@@ -257,9 +257,10 @@ describe('token-type confusion on the refresh side', () => {
     expect(await databaseSnapshot()).toEqual(before);
   });
 
-  it('a refresh token is no access token, not even for reading', async () => {
+  it('a refresh token is no access token, for reading or for writing', async () => {
     const victim = await register(t);
     expectTokenRefused(await gql(t.url, ME, {}, { token: victim.refreshToken }));
+    await expectAccessRevoked(victim.refreshToken);
   });
 
   it('a user deleted between login and refresh gets no new tokens', async () => {
