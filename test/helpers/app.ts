@@ -71,3 +71,25 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     },
   };
 }
+
+/**
+ * How long setup and teardown hooks may take: starting a database and the app, or creating many
+ * accounts (argon2 on purpose costs CPU), takes far longer than usual on a loaded machine.
+ */
+export const HOOK_TIMEOUT_MS = 60_000;
+
+/**
+ * Registers hooks that start the real app for this file (or describe block) before its first
+ * test and stop it after its last. The returned object is filled in before the first test runs,
+ * so hooks declared after this call may already use it.
+ */
+export function useTestApp(env: Record<string, string> = {}): TestApp {
+  const handle = {} as TestApp;
+  beforeAll(async () => {
+    Object.assign(handle, await startTestApp(env));
+  }, HOOK_TIMEOUT_MS);
+  afterAll(async () => {
+    await handle.stop?.();
+  }, HOOK_TIMEOUT_MS);
+  return handle;
+}

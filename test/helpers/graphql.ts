@@ -54,3 +54,15 @@ export async function gql<TData = Record<string, any>>(
 
 /** The `extensions.code` of the first error, or undefined. */
 export const codeOf = (response: GraphQLResponse) => response.errors?.[0]?.extensions?.code;
+
+/** The whole request was refused by the Bearer check: RFC 6750 401, no data, one error. */
+export function expectTokenRefused(
+  res: GraphQLResponse,
+  reason: 'INVALID_TOKEN' | 'TOKEN_EXPIRED' = 'INVALID_TOKEN',
+): void {
+  expect(res.status).toBe(401);
+  expect(res.headers.get('www-authenticate')).toMatch(/^Bearer error="invalid_token"/);
+  expect(res.data).toBeUndefined();
+  expect(res.errors).toHaveLength(1);
+  expect(res.errors![0]!.extensions).toEqual({ code: 'UNAUTHENTICATED', reason });
+}

@@ -1,21 +1,20 @@
 import { SessionModel } from '../../src/auth/session.model';
 import { UserModel } from '../../src/users/user.model';
-import { type TestApp, startTestApp } from '../helpers/app';
-import { AUTH_FIELDS, login, register, uniqueEmail } from '../helpers/fixtures';
+import { useTestApp } from '../helpers/app';
+import {
+  CHANGE_PASSWORD,
+  LOGOUT,
+  LOGOUT_ALL,
+  ME,
+  REFRESH,
+  REGISTER,
+  login,
+  register,
+  uniqueEmail,
+} from '../helpers/operations';
 import { codeOf, gql } from '../helpers/graphql';
 
-const ME = '{ me { id email name role createdAt } }';
-const REFRESH = `mutation ($token: String) { refreshToken(refreshToken: $token) { ${AUTH_FIELDS} } }`;
-const LOGOUT = 'mutation ($token: String) { logout(refreshToken: $token) }';
-const REGISTER = `mutation ($input: RegisterInput!) { register(input: $input) { ${AUTH_FIELDS} } }`;
-
-let t: TestApp;
-beforeAll(async () => {
-  t = await startTestApp();
-});
-afterAll(async () => {
-  await t.stop();
-});
+const t = useTestApp();
 
 describe('register', () => {
   it('creates a CUSTOMER account whose token answers me', async () => {
@@ -48,7 +47,7 @@ describe('register', () => {
       't=2',
     ]);
     expect(JSON.stringify(stored)).not.toContain('plain text never stored');
-    const me = await gql(t.url, '{ me { id } }', {}, { token: account.accessToken });
+    const me = await gql(t.url, ME, {}, { token: account.accessToken });
     expect(me.text).not.toContain('argon2');
   });
 
@@ -117,21 +116,6 @@ describe('login', () => {
     expect(res.data!.login.user.id).toBe(account.id);
     const me = await gql(t.url, ME, {}, { token: res.data!.login.accessToken });
     expect(me.data!.me.id).toBe(account.id);
-  });
-
-  it('answers a wrong password and an unknown email with the same error', async () => {
-    const account = await register(t);
-    const wrongPassword = await login(t, account.email, 'not the password');
-    const unknownEmail = await login(t, uniqueEmail('nobody'), account.password);
-    for (const res of [wrongPassword, unknownEmail]) {
-      expect(res.data).toBeNull();
-      expect(res.errors).toHaveLength(1);
-      expect(res.errors![0]).toMatchObject({
-        message: 'Invalid email or password',
-        extensions: { code: 'UNAUTHENTICATED' },
-      });
-    }
-    expect(wrongPassword.errors).toEqual(unknownEmail.errors);
   });
 });
 
@@ -219,7 +203,7 @@ describe('logoutAll', () => {
     const account = await register(t);
     const second = (await login(t, account.email, account.password)).data!.login;
 
-    const res = await gql(t.url, 'mutation { logoutAll }', {}, { token: account.accessToken });
+    const res = await gql(t.url, LOGOUT_ALL, {}, { token: account.accessToken });
     expect(res.data!.logoutAll).toBe(true);
 
     for (const token of [account.refreshToken, second.refreshToken]) {
@@ -236,20 +220,14 @@ describe('logoutAll', () => {
     // Signing in again works.
     expect((await login(t, account.email, account.password)).data!.login).toBeTruthy();
   });
-
-  it('needs a signed-in user', async () => {
-    expect(codeOf(await gql(t.url, 'mutation { logoutAll }'))).toBe('UNAUTHENTICATED');
-  });
 });
 
 describe('changePassword', () => {
-  const CHANGE = `mutation ($current: String!, $next: String!) { changePassword(currentPassword: $current, newPassword: $next) { ${AUTH_FIELDS} } }`;
-
   it('switches the password, ends old tokens and returns a fresh session', async () => {
     const account = await register(t);
     const res = await gql(
       t.url,
-      CHANGE,
+      CHANGE_PASSWORD,
       { current: account.password, next: 'a brand new password' },
       { token: account.accessToken },
     );
@@ -273,14 +251,14 @@ describe('changePassword', () => {
     const account = await register(t);
     const wrong = await gql(
       t.url,
-      CHANGE,
+      CHANGE_PASSWORD,
       { current: 'wrong password', next: 'another new password' },
       { token: account.accessToken },
     );
     expect(codeOf(wrong)).toBe('UNAUTHENTICATED');
     const weak = await gql(
       t.url,
-      CHANGE,
+      CHANGE_PASSWORD,
       { current: account.password, next: 'short' },
       { token: account.accessToken },
     );

@@ -1,38 +1,20 @@
-import jwt from 'jsonwebtoken';
 import { TodoModel } from '../../src/todos/todo.model';
-import { type TestApp, startTestApp } from '../helpers/app';
-import { register } from '../helpers/fixtures';
-import { gql } from '../helpers/graphql';
+import { useTestApp } from '../helpers/app';
+import { ME, PLANT_TODO, register } from '../helpers/operations';
+import { expectTokenRefused, gql } from '../helpers/graphql';
 
-let t: TestApp;
-beforeAll(async () => {
-  t = await startTestApp();
-});
-afterAll(async () => {
-  await t.stop();
-});
+const t = useTestApp();
 
-const CREATE = 'mutation { createTodo(input: { title: "should never exist" }) { id } }';
-
-/** Sends CREATE with a raw Authorization header and checks the request was refused whole. */
-async function expectRefused(authorization: string, reason: 'INVALID_TOKEN' | 'TOKEN_EXPIRED') {
+/** Sends PLANT_TODO with a raw Authorization header and checks the request was refused whole. */
+async function expectRefused(authorization: string) {
   const before = await TodoModel.countDocuments();
-  const res = await gql(t.url, CREATE, {}, { headers: { authorization } });
-  expect(res.status).toBe(401);
-  expect(res.headers.get('www-authenticate')).toMatch(/^Bearer error="invalid_token"/);
-  expect(res.data).toBeUndefined();
-  expect(res.errors).toHaveLength(1);
-  expect(res.errors![0]!.extensions).toEqual({ code: 'UNAUTHENTICATED', reason });
+  expectTokenRefused(await gql(t.url, PLANT_TODO, {}, { headers: { authorization } }));
   expect(await TodoModel.countDocuments()).toBe(before);
-}
-
-function claimsOf(token: string) {
-  return jwt.decode(token, { complete: true })!;
 }
 
 describe('the Bearer header', () => {
   it('is optional: without it a request is anonymous', async () => {
-    const res = await gql(t.url, '{ me { id } }');
+    const res = await gql(t.url, ME);
     expect(res.status).toBe(200);
     expect(res.errors![0]!.extensions!.code).toBe('UNAUTHENTICATED');
   });
@@ -41,7 +23,7 @@ describe('the Bearer header', () => {
     const account = await register(t);
     const res = await gql(
       t.url,
-      '{ me { id } }',
+      ME,
       {},
       { headers: { authorization: `bEaReR ${account.accessToken}` } },
     );
@@ -51,53 +33,14 @@ describe('the Bearer header', () => {
   it.each(['Basic dXNlcjpwYXNz', 'Bearer', 'Bearer ', 'Token abc', 'Bearer a b', ''])(
     'refuses %p as an invalid token',
     async (header) => {
-      await expectRefused(header, 'INVALID_TOKEN');
+      await expectRefused(header);
     },
   );
-
-  it('refuses an expired access token with TOKEN_EXPIRED', async () => {
-    const account = await register(t);
-    const { header, payload } = claimsOf(account.accessToken) as {
-      header: jwt.JwtHeader;
-      payload: jwt.JwtPayload;
-    };
-    const expired = jwt.sign(
-      { ...payload, iat: payload.iat! - 3600, exp: payload.iat! - 60 },
-      t.config.jwt.secret!,
-      {
-        header: header as jwt.JwtHeader,
-      },
-    );
-    await expectRefused(`Bearer ${expired}`, 'TOKEN_EXPIRED');
-  });
-
-  it('refuses a tampered token (payload changed, signature kept)', async () => {
-    const account = await register(t);
-    const [h, p, s] = account.accessToken.split('.');
-    const payload = JSON.parse(Buffer.from(p!, 'base64url').toString());
-    const elevated = Buffer.from(JSON.stringify({ ...payload, role: 'admin' })).toString(
-      'base64url',
-    );
-    await expectRefused(`Bearer ${h}.${elevated}.${s}`, 'INVALID_TOKEN');
-  });
-
-  it('refuses an alg:none token', async () => {
-    const account = await register(t);
-    const { header, payload } = claimsOf(account.accessToken);
-    const none = Buffer.from(JSON.stringify({ ...header, alg: 'none' })).toString('base64url');
-    const body = Buffer.from(JSON.stringify(payload)).toString('base64url');
-    await expectRefused(`Bearer ${none}.${body}.`, 'INVALID_TOKEN');
-  });
-
-  it('refuses a refresh token sent as an access token', async () => {
-    const account = await register(t);
-    await expectRefused(`Bearer ${account.refreshToken}`, 'INVALID_TOKEN');
-  });
 
   it('refuses a token for a deleted user', async () => {
     const account = await register(t);
     const { UserModel } = await import('../../src/users/user.model');
     await UserModel.deleteOne({ _id: account.id });
-    await expectRefused(`Bearer ${account.accessToken}`, 'INVALID_TOKEN');
+    await expectRefused(`Bearer ${account.accessToken}`);
   });
 });

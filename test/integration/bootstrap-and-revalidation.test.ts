@@ -2,20 +2,14 @@ import pino from 'pino';
 import { UserModel } from '../../src/users/user.model';
 import { DEFAULT_DEV_ADMIN_EMAIL, bootstrapAdmin } from '../../src/users/admin-bootstrap';
 import { loadConfig } from '../../src/config';
-import { type TestApp, startTestApp } from '../helpers/app';
-import { login, register } from '../helpers/fixtures';
+import { useTestApp } from '../helpers/app';
+import { LOGOUT_ALL, ME, login, register } from '../helpers/operations';
 import { gql } from '../helpers/graphql';
 
 const silent = pino({ level: 'silent' });
 
 describe('admin bootstrap', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startTestApp();
-  });
-  afterAll(async () => {
-    await t.stop();
-  });
+  const t = useTestApp();
 
   it('creates the ADMIN_EMAIL admin once, however many times (and instances) start', async () => {
     const config = loadConfig({
@@ -61,35 +55,23 @@ describe('admin bootstrap', () => {
 });
 
 describe('AUTH_REVALIDATE_SECONDS', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startTestApp({ AUTH_REVALIDATE_SECONDS: '1' });
-  });
-  afterAll(async () => {
-    await t.stop();
-  });
+  const t = useTestApp({ AUTH_REVALIDATE_SECONDS: '1' });
 
   it('bounds how long an access token outlives logoutAll made on another instance', async () => {
     const account = await register(t);
-    expect((await gql(t.url, '{ me { id } }', {}, { token: account.accessToken })).status).toBe(
-      200,
-    );
+    expect((await gql(t.url, ME, {}, { token: account.accessToken })).status).toBe(200);
     // Another instance bumps the credential version: this instance still has the caller cached.
     await UserModel.updateOne({ _id: account.id }, { $inc: { credentialVersion: 1 } });
     await new Promise((resolve) => setTimeout(resolve, 1100));
-    const res = await gql(t.url, '{ me { id } }', {}, { token: account.accessToken });
+    const res = await gql(t.url, ME, {}, { token: account.accessToken });
     expect(res.status).toBe(401);
     expect(res.errors![0]!.extensions!.reason).toBe('INVALID_TOKEN');
   });
 
   it('this instance ends its own revoked tokens at once, without waiting', async () => {
     const account = await register(t);
-    expect((await gql(t.url, '{ me { id } }', {}, { token: account.accessToken })).status).toBe(
-      200,
-    );
-    await gql(t.url, 'mutation { logoutAll }', {}, { token: account.accessToken });
-    expect((await gql(t.url, '{ me { id } }', {}, { token: account.accessToken })).status).toBe(
-      401,
-    );
+    expect((await gql(t.url, ME, {}, { token: account.accessToken })).status).toBe(200);
+    await gql(t.url, LOGOUT_ALL, {}, { token: account.accessToken });
+    expect((await gql(t.url, ME, {}, { token: account.accessToken })).status).toBe(401);
   });
 });

@@ -1,8 +1,18 @@
 import mongoose from 'mongoose';
 import { AuditEventModel } from '../../src/audit/audit.model';
 import { TodoModel } from '../../src/todos/todo.model';
-import { type TestApp, productionEnv, startTestApp } from '../helpers/app';
-import { createTodo, login, register, uniqueEmail } from '../helpers/fixtures';
+import { productionEnv, useTestApp } from '../helpers/app';
+import {
+  ME,
+  REFRESH,
+  REGISTER,
+  TODO,
+  USER_COUNT,
+  createTodo,
+  login,
+  register,
+  uniqueEmail,
+} from '../helpers/operations';
 import { codeOf, gql } from '../helpers/graphql';
 
 /**
@@ -10,22 +20,16 @@ import { codeOf, gql } from '../helpers/graphql';
  * in depth elsewhere are repeated here in their simplest form, so this file reads as the table.
  */
 describe('the error table', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startTestApp({ LOGIN_MAX_FAILURES: '3' });
-  });
-  afterAll(async () => {
-    await t.stop();
-  });
+  const t = useTestApp({ LOGIN_MAX_FAILURES: '3' });
 
   it('no user on a field that needs one: UNAUTHENTICATED', async () => {
-    const res = await gql(t.url, '{ me { id } }');
+    const res = await gql(t.url, ME);
     expect(res.status).toBe(200);
     expect(codeOf(res)).toBe('UNAUTHENTICATED');
   });
 
   it('bad token: HTTP 401 UNAUTHENTICATED with a reason', async () => {
-    const res = await gql(t.url, '{ me { id } }', {}, { token: 'not.a.jwt' });
+    const res = await gql(t.url, ME, {}, { token: 'not.a.jwt' });
     expect(res.status).toBe(401);
     expect(res.errors![0]!.extensions).toEqual({
       code: 'UNAUTHENTICATED',
@@ -43,57 +47,54 @@ describe('the error table', () => {
 
   it('signed in but the role does not allow it: FORBIDDEN', async () => {
     const customer = await register(t);
-    expect(
-      codeOf(await gql(t.url, '{ users { totalCount } }', {}, { token: customer.accessToken })),
-    ).toBe('FORBIDDEN');
+    expect(codeOf(await gql(t.url, USER_COUNT, {}, { token: customer.accessToken }))).toBe(
+      'FORBIDDEN',
+    );
   });
 
   it("a todo that does not exist, or someone else's: NOT_FOUND", async () => {
     const owner = await register(t);
     const other = await register(t);
     const todo = await createTodo(t, owner.accessToken);
-    const query = 'query ($id: ID!) { todo(id: $id) { id } }';
     expect(
       codeOf(
         await gql(
           t.url,
-          query,
+          TODO,
           { id: new mongoose.Types.ObjectId().toHexString() },
           { token: owner.accessToken },
         ),
       ),
     ).toBe('NOT_FOUND');
-    expect(codeOf(await gql(t.url, query, { id: todo.id }, { token: other.accessToken }))).toBe(
+    expect(codeOf(await gql(t.url, TODO, { id: todo.id }, { token: other.accessToken }))).toBe(
       'NOT_FOUND',
     );
   });
 
   it('invalid input: BAD_USER_INPUT naming the field', async () => {
-    const res = await gql(
-      t.url,
-      'mutation { register(input: { email: "nope", password: "long enough", name: "N" }) { accessToken } }',
-    );
+    const res = await gql(t.url, REGISTER, {
+      input: { email: 'nope', password: 'long enough', name: 'N' },
+    });
     expect(res.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'email' });
   });
 
   it('email already registered: BAD_USER_INPUT', async () => {
     const account = await register(t);
-    const res = await gql(
-      t.url,
-      'mutation ($e: String!) { register(input: { email: $e, password: "long enough", name: "N" }) { accessToken } }',
-      { e: account.email },
-    );
+    const res = await gql(t.url, REGISTER, {
+      input: { email: account.email, password: 'long enough', name: 'N' },
+    });
     expect(res.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'email' });
   });
 
   it('refresh token unknown, revoked or reused: UNAUTHENTICATED', async () => {
     const account = await register(t);
-    const refresh = 'mutation ($t: String) { refreshToken(refreshToken: $t) { refreshToken } }';
-    expect(codeOf(await gql(t.url, refresh, { t: 'unknown' }))).toBe('UNAUTHENTICATED');
-    const next = (await gql(t.url, refresh, { t: account.refreshToken })).data!.refreshToken
+    expect(codeOf(await gql(t.url, REFRESH, { token: 'unknown' }))).toBe('UNAUTHENTICATED');
+    const next = (await gql(t.url, REFRESH, { token: account.refreshToken })).data!.refreshToken
       .refreshToken;
-    expect(codeOf(await gql(t.url, refresh, { t: account.refreshToken }))).toBe('UNAUTHENTICATED'); // reused
-    expect(codeOf(await gql(t.url, refresh, { t: next }))).toBe('UNAUTHENTICATED'); // family revoked
+    expect(codeOf(await gql(t.url, REFRESH, { token: account.refreshToken }))).toBe(
+      'UNAUTHENTICATED',
+    ); // reused
+    expect(codeOf(await gql(t.url, REFRESH, { token: next }))).toBe('UNAUTHENTICATED'); // family revoked
   });
 
   it('too many failed logins: TOO_MANY_REQUESTS, HTTP 429 with Retry-After, even with the right password', async () => {
@@ -114,13 +115,7 @@ describe('the error table', () => {
 });
 
 describe('anything unexpected (production)', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startTestApp(productionEnv());
-  });
-  afterAll(async () => {
-    await t.stop();
-  });
+  const t = useTestApp(productionEnv());
 
   it('is INTERNAL_SERVER_ERROR with a masked message and a request id found in the log', async () => {
     const account = await register(t);

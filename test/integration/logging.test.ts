@@ -1,27 +1,16 @@
-import { type TestApp, startTestApp } from '../helpers/app';
-import { AUTH_FIELDS, login, register } from '../helpers/fixtures';
+import { useTestApp } from '../helpers/app';
+import { CHANGE_PASSWORD, ME, REFRESH, login, register } from '../helpers/operations';
 import { gql } from '../helpers/graphql';
 
-let t: TestApp;
-beforeAll(async () => {
-  // The finest level: whatever any line could carry is captured.
-  t = await startTestApp({ LOG_LEVEL: 'trace' });
-});
-afterAll(async () => {
-  await t.stop();
-});
+// The finest level: whatever any line could carry is captured.
+const t = useTestApp({ LOG_LEVEL: 'trace' });
 
 const requestLines = () =>
   t.logs.filter((line) => line.msg === 'request completed' || line.msg === 'request failed');
 
 describe('request logging', () => {
   it("echoes the caller's x-request-id and logs one line for the request under it", async () => {
-    const res = await gql(
-      t.url,
-      '{ me { id } }',
-      {},
-      { headers: { 'x-request-id': 'trace-abc.123' } },
-    );
+    const res = await gql(t.url, ME, {}, { headers: { 'x-request-id': 'trace-abc.123' } });
     expect(res.headers.get('x-request-id')).toBe('trace-abc.123');
     await new Promise((resolve) => setImmediate(resolve));
     const lines = requestLines().filter((line) => line.requestId === 'trace-abc.123');
@@ -68,20 +57,15 @@ describe('secrets in logs', () => {
     const wrong = await login(t, account.email, `${password}-wrong`);
     expect(wrong.errors).toBeDefined();
     const signedIn = (await login(t, account.email, password)).data!.login;
-    const refreshed = (
-      await gql(
-        t.url,
-        `mutation ($t: String) { refreshToken(refreshToken: $t) { ${AUTH_FIELDS} } }`,
-        { t: signedIn.refreshToken },
-      )
-    ).data!.refreshToken;
+    const refreshed = (await gql(t.url, REFRESH, { token: signedIn.refreshToken })).data!
+      .refreshToken;
     await gql(
       t.url,
-      'mutation ($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) { accessToken } }',
-      { c: password, n: newPassword },
+      CHANGE_PASSWORD,
+      { current: password, next: newPassword },
       { token: refreshed.accessToken },
     );
-    await gql(t.url, '{ me { id } }', {}, { token: 'definitely.not.valid' });
+    await gql(t.url, ME, {}, { token: 'definitely.not.valid' });
     await new Promise((resolve) => setImmediate(resolve));
 
     const everything = JSON.stringify(t.logs);

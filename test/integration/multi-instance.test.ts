@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { startTestDatabase, type TestDatabase } from '../helpers/database';
 import { type ApiProcess, startApiProcess, uriWithDatabase } from '../helpers/process';
-import { AUTH_FIELDS } from '../helpers/fixtures';
+import { LOGOUT, ME, REFRESH, SET_USER_ROLE, login, register } from '../helpers/operations';
 import { codeOf, gql } from '../helpers/graphql';
 
 /**
@@ -30,13 +30,10 @@ afterAll(async () => {
   await db?.stop();
 });
 
-const LOGIN = `mutation ($e: String!, $p: String!) { login(email: $e, password: $p) { ${AUTH_FIELDS} } }`;
-const REGISTER = `mutation ($i: RegisterInput!) { register(input: $i) { ${AUTH_FIELDS} } }`;
-const REFRESH = 'mutation ($t: String) { refreshToken(refreshToken: $t) { accessToken } }';
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 it('the bootstrap admin exists once although both instances started together', async () => {
-  const res = await gql(b.url, LOGIN, { e: 'root@example.com', p: 'root password 1' });
+  const res = await login(b, 'root@example.com', 'root password 1');
   const token = res.data!.login.accessToken;
   const users = await gql(
     a.url,
@@ -50,60 +47,45 @@ it('the bootstrap admin exists once although both instances started together', a
 });
 
 it('a logout on one instance is honoured by the other', async () => {
-  const account = (
-    await gql(a.url, REGISTER, {
-      i: { email: 'multi-logout@example.com', password: 'password 123', name: 'M' },
-    })
-  ).data!.register;
-  expect(
-    (
-      await gql(a.url, 'mutation ($t: String) { logout(refreshToken: $t) }', {
-        t: account.refreshToken,
-      })
-    ).data!.logout,
-  ).toBe(true);
-  expect(codeOf(await gql(b.url, REFRESH, { t: account.refreshToken }))).toBe('UNAUTHENTICATED');
+  const account = await register(a, {
+    email: 'multi-logout@example.com',
+    password: 'password 123',
+    name: 'M',
+  });
+  expect((await gql(a.url, LOGOUT, { token: account.refreshToken })).data!.logout).toBe(true);
+  expect(codeOf(await gql(b.url, REFRESH, { token: account.refreshToken }))).toBe(
+    'UNAUTHENTICATED',
+  );
 });
 
 it('a role change on one instance is honoured by the other within AUTH_REVALIDATE_SECONDS', async () => {
-  const admin = (await gql(a.url, LOGIN, { e: 'root@example.com', p: 'root password 1' })).data!
-    .login;
-  const user = (
-    await gql(a.url, REGISTER, {
-      i: { email: 'multi-role@example.com', password: 'password 123', name: 'R' },
-    })
-  ).data!.register;
+  const admin = (await login(a, 'root@example.com', 'root password 1')).data!.login;
+  const user = await register(a, {
+    email: 'multi-role@example.com',
+    password: 'password 123',
+    name: 'R',
+  });
   // Instance B has seen (and cached) this user.
-  expect((await gql(b.url, '{ me { role } }', {}, { token: user.accessToken })).data!.me.role).toBe(
-    'CUSTOMER',
-  );
+  expect((await gql(b.url, ME, {}, { token: user.accessToken })).data!.me.role).toBe('CUSTOMER');
 
-  await gql(
-    a.url,
-    'mutation ($id: ID!) { setUserRole(id: $id, role: ADMIN) { role } }',
-    { id: user.user.id },
-    { token: admin.accessToken },
-  );
-  expect(codeOf(await gql(b.url, REFRESH, { t: user.refreshToken }))).toBe('UNAUTHENTICATED');
+  await gql(a.url, SET_USER_ROLE, { id: user.id, role: 'ADMIN' }, { token: admin.accessToken });
+  expect(codeOf(await gql(b.url, REFRESH, { token: user.refreshToken }))).toBe('UNAUTHENTICATED');
   await pause(1200);
-  const stale = await gql(b.url, '{ me { role } }', {}, { token: user.accessToken });
+  const stale = await gql(b.url, ME, {}, { token: user.accessToken });
   expect(stale.status).toBe(401);
 
-  const again = (await gql(b.url, LOGIN, { e: 'multi-role@example.com', p: 'password 123' })).data!
-    .login;
+  const again = (await login(b, 'multi-role@example.com', 'password 123')).data!.login;
   expect(again.user.role).toBe('ADMIN');
 });
 
 it('a throttle built up on one instance is enforced by the other', async () => {
-  await gql(a.url, REGISTER, {
-    i: { email: 'multi-throttle@example.com', password: 'password 123', name: 'T' },
-  });
+  await register(a, { email: 'multi-throttle@example.com', password: 'password 123', name: 'T' });
   for (let i = 0; i < 3; i += 1) {
-    expect(
-      codeOf(await gql(a.url, LOGIN, { e: 'multi-throttle@example.com', p: 'wrong password' })),
-    ).toBe('UNAUTHENTICATED');
+    expect(codeOf(await login(a, 'multi-throttle@example.com', 'wrong password'))).toBe(
+      'UNAUTHENTICATED',
+    );
   }
-  const refused = await gql(b.url, LOGIN, { e: 'multi-throttle@example.com', p: 'password 123' });
+  const refused = await login(b, 'multi-throttle@example.com', 'password 123');
   expect(refused.status).toBe(429);
   expect(codeOf(refused)).toBe('TOO_MANY_REQUESTS');
 });

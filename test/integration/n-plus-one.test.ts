@@ -1,20 +1,14 @@
-import { type TestApp, startTestApp } from '../helpers/app';
-import { createTodo, register, signInAdmin } from '../helpers/fixtures';
+import { HOOK_TIMEOUT_MS, useTestApp } from '../helpers/app';
+import { ME, createTodo, register, signInAdmin } from '../helpers/operations';
 import { gql } from '../helpers/graphql';
 
-let t: TestApp;
-beforeAll(async () => {
-  // Callers stay cached for the whole file, so the counts below are what the resolvers cost;
-  // with AUTH_REVALIDATE_SECONDS=0 every request would add one `find` for the caller.
-  t = await startTestApp({ AUTH_REVALIDATE_SECONDS: '300' });
-});
-afterAll(async () => {
-  await t.stop();
-});
+// Callers stay cached for the whole file, so the counts below are what the resolvers cost;
+// with AUTH_REVALIDATE_SECONDS=0 every request would add one `find` for the caller.
+const t = useTestApp({ AUTH_REVALIDATE_SECONDS: '300' });
 
 /** Database commands one GraphQL request costs, counted by the driver's command monitoring. */
 async function commandsFor(query: string, token: string): Promise<string[]> {
-  await gql(t.url, '{ me { id } }', {}, { token });
+  await gql(t.url, ME, {}, { token });
   t.commands.reset();
   const res = await gql(t.url, query, {}, { token });
   expect(res.errors).toBeUndefined();
@@ -31,7 +25,7 @@ describe('batched loading', () => {
     for (let round = 0; round < 10; round += 1) {
       await Promise.all(owners.map((owner) => createTodo(t, owner.accessToken, `round ${round}`)));
     }
-  });
+  }, HOOK_TIMEOUT_MS);
 
   it('todos { owner } costs the same round trips for 100 todos as for 5', async () => {
     const page = (first: number) =>

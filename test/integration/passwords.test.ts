@@ -1,18 +1,12 @@
 import * as argon2 from 'argon2';
 import { UserModel } from '../../src/users/user.model';
 import { Role } from '../../src/users/role';
-import { type TestApp, startTestApp } from '../helpers/app';
-import { login, register, uniqueEmail } from '../helpers/fixtures';
+import { useTestApp } from '../helpers/app';
+import { REGISTER, login, register, uniqueEmail } from '../helpers/operations';
 import { codeOf, gql } from '../helpers/graphql';
 
-let t: TestApp;
-beforeAll(async () => {
-  // Stronger than the parameters existing hashes were made with.
-  t = await startTestApp({ ARGON2_TIME_COST: '3' });
-});
-afterAll(async () => {
-  await t.stop();
-});
+// Stronger than the parameters existing hashes were made with.
+const t = useTestApp({ ARGON2_TIME_COST: '3' });
 
 const paramsOf = (hash: string) => hash.split('$')[3]!.split(',').sort();
 
@@ -57,11 +51,9 @@ describe('canonical emails', () => {
       .map((c) => (c >= '!' && c <= '~' ? String.fromCharCode(c.charCodeAt(0) + 0xfee0) : c))
       .join('');
     for (const variant of [` ${local.toUpperCase()}@Example.com `, fullWidth]) {
-      const res = await gql(
-        t.url,
-        'mutation ($e: String!) { register(input: { email: $e, password: "password 12", name: "Dup" }) { accessToken } }',
-        { e: variant },
-      );
+      const res = await gql(t.url, REGISTER, {
+        input: { email: variant, password: 'password 12', name: 'Dup' },
+      });
       expect(res.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'email' });
       expect((await login(t, variant, account.password)).data!.login.user.id).toBe(account.id);
     }
@@ -71,11 +63,9 @@ describe('canonical emails', () => {
   it('refuses look-alike letters (dotless ı, Cyrillic а) instead of creating a twin', async () => {
     const before = await UserModel.countDocuments();
     for (const email of ['admın@example.com', 'аdmin@example.com', 'admİn@example.com']) {
-      const res = await gql(
-        t.url,
-        'mutation ($e: String!) { register(input: { email: $e, password: "password 12", name: "Twin" }) { accessToken } }',
-        { e: email },
-      );
+      const res = await gql(t.url, REGISTER, {
+        input: { email, password: 'password 12', name: 'Twin' },
+      });
       expect(res.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'email' });
     }
     expect(await UserModel.countDocuments()).toBe(before);

@@ -1,23 +1,17 @@
 import { TodoModel } from '../../src/todos/todo.model';
-import { type TestApp, startTestApp } from '../helpers/app';
-import { createTodo, register, signInAdmin } from '../helpers/fixtures';
+import { useTestApp } from '../helpers/app';
+import {
+  CREATE_TODO,
+  DELETE_TODO,
+  MY_TODOS,
+  TODO,
+  createTodo,
+  register,
+  signInAdmin,
+} from '../helpers/operations';
 import { codeOf, gql } from '../helpers/graphql';
 
-let t: TestApp;
-beforeAll(async () => {
-  t = await startTestApp();
-});
-afterAll(async () => {
-  await t.stop();
-});
-
-const MY_TODOS = `query ($first: Int, $after: String, $completed: Boolean) {
-  myTodos(first: $first, after: $after, completed: $completed) {
-    totalCount
-    pageInfo { hasNextPage endCursor }
-    edges { cursor node { id title completed createdAt updatedAt owner { id email } } }
-  }
-}`;
+const t = useTestApp();
 
 describe('todos of the signed-in user', () => {
   it('create, read, update and delete', async () => {
@@ -31,12 +25,7 @@ describe('todos of the signed-in user', () => {
     const todo = created.data!.createTodo;
     expect(todo).toMatchObject({ title: 'Write tests', completed: false, owner: { id: me.id } });
 
-    const read = await gql(
-      t.url,
-      'query ($id: ID!) { todo(id: $id) { id title } }',
-      { id: todo.id },
-      { token: me.accessToken },
-    );
+    const read = await gql(t.url, TODO, { id: todo.id }, { token: me.accessToken });
     expect(read.data!.todo).toEqual({ id: todo.id, title: 'Write tests' });
 
     const updated = await gql(
@@ -58,24 +47,12 @@ describe('todos of the signed-in user', () => {
     );
     expect(renamed.data!.updateTodo).toEqual({ title: 'Done', completed: true });
 
-    const deleted = await gql(
-      t.url,
-      'mutation ($id: ID!) { deleteTodo(id: $id) }',
-      { id: todo.id },
-      { token: me.accessToken },
-    );
+    const deleted = await gql(t.url, DELETE_TODO, { id: todo.id }, { token: me.accessToken });
     expect(deleted.data!.deleteTodo).toBe(true);
     expect(await TodoModel.countDocuments({ _id: todo.id })).toBe(0);
-    expect(
-      codeOf(
-        await gql(
-          t.url,
-          'mutation ($id: ID!) { deleteTodo(id: $id) }',
-          { id: todo.id },
-          { token: me.accessToken },
-        ),
-      ),
-    ).toBe('NOT_FOUND');
+    expect(codeOf(await gql(t.url, DELETE_TODO, { id: todo.id }, { token: me.accessToken }))).toBe(
+      'NOT_FOUND',
+    );
   });
 
   it.each([
@@ -112,10 +89,8 @@ describe('todos of the signed-in user', () => {
   });
 
   it('needs a signed-in user', async () => {
-    expect(codeOf(await gql(t.url, 'mutation { createTodo(input: { title: "x" }) { id } }'))).toBe(
-      'UNAUTHENTICATED',
-    );
-    expect(codeOf(await gql(t.url, '{ myTodos { totalCount } }'))).toBe('UNAUTHENTICATED');
+    expect(codeOf(await gql(t.url, CREATE_TODO, { title: 'x' }))).toBe('UNAUTHENTICATED');
+    expect(codeOf(await gql(t.url, MY_TODOS))).toBe('UNAUTHENTICATED');
   });
 });
 

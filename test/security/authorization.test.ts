@@ -2,8 +2,22 @@ import mongoose from 'mongoose';
 import { SessionModel } from '../../src/auth/session.model';
 import { TodoModel } from '../../src/todos/todo.model';
 import { UserModel } from '../../src/users/user.model';
-import { type TestApp, startTestApp } from '../helpers/app';
-import { type SignedIn, createTodo, register, uniqueEmail } from '../helpers/fixtures';
+import { useTestApp } from '../helpers/app';
+import {
+  CREATE_TODO,
+  DELETE_TODO,
+  DELETE_USER,
+  LOGIN,
+  LOGOUT_ALL,
+  REFRESH,
+  REGISTER,
+  REVOKE_SESSION,
+  SET_USER_ROLE,
+  type SignedIn,
+  createTodo,
+  register,
+  uniqueEmail,
+} from '../helpers/operations';
 import { codeOf, gql } from '../helpers/graphql';
 import { auditCount, base64url, databaseSnapshot, rawRequest } from './support';
 
@@ -12,21 +26,17 @@ import { auditCount, base64url, databaseSnapshot, rawRequest } from './support';
  * operator objects smuggled into arguments. Two customers: Mallory attacks, Bob owns things.
  */
 
-let t: TestApp;
+const t = useTestApp();
 let mallory: SignedIn;
 let bob: SignedIn;
 let bobTodo: { id: string; title: string };
 let malloryTodo: { id: string; title: string };
 
 beforeAll(async () => {
-  t = await startTestApp();
   mallory = await register(t);
   bob = await register(t);
   bobTodo = await createTodo(t, bob.accessToken, 'Bob’s secret plan');
   malloryTodo = await createTodo(t, mallory.accessToken, 'Mallory’s own');
-});
-afterAll(async () => {
-  await t.stop();
 });
 
 const unknownId = () => new mongoose.Types.ObjectId().toHexString();
@@ -65,7 +75,7 @@ describe('IDOR: another customer’s todo is NOT_FOUND, exactly like one that do
       'mutation ($id: ID!) { updateTodo(id: $id, input: {}) { id title } }',
       {},
     ],
-    ['deleteTodo', 'mutation ($id: ID!) { deleteTodo(id: $id) }', {}],
+    ['deleteTodo', DELETE_TODO, {}],
   ];
 
   it.each(OPERATIONS)('%s', async (_name, query, extra) => {
@@ -101,25 +111,28 @@ describe('IDOR: another customer’s todo is NOT_FOUND, exactly like one that do
 
   it('revoking another user’s session is NOT_FOUND, like an unknown session, and ends nothing', async () => {
     const bobSession = await SessionModel.findOne({ user: bob.id }).lean();
-    const query = 'mutation ($id: ID!) { revokeSession(id: $id) }';
     const res = await expectRefusedUnchanged(
-      query,
+      REVOKE_SESSION,
       { id: bobSession!._id.toHexString() },
       'NOT_FOUND',
     );
-    const missing = await gql(t.url, query, { id: unknownId() }, { token: mallory.accessToken });
+    const missing = await gql(
+      t.url,
+      REVOKE_SESSION,
+      { id: unknownId() },
+      { token: mallory.accessToken },
+    );
     expect(res.errors).toEqual(missing.errors);
+    expect(
+      (await gql(t.url, REFRESH, { token: bob.refreshToken })).data!.refreshToken,
+    ).toBeTruthy();
   });
 });
 
 describe('role checks', () => {
   it.each([
-    [
-      'promote themself to ADMIN',
-      'mutation ($id: ID!) { setUserRole(id: $id, role: ADMIN) { role } }',
-      () => ({ id: mallory.id }),
-    ],
-    ['delete another user', 'mutation ($id: ID!) { deleteUser(id: $id) }', () => ({ id: bob.id })],
+    ['promote themself to ADMIN', SET_USER_ROLE, () => ({ id: mallory.id, role: 'ADMIN' })],
+    ['delete another user', DELETE_USER, () => ({ id: bob.id })],
     ['read another user', 'query ($id: ID!) { user(id: $id) { email } }', () => ({ id: bob.id })],
     ['list everyone’s todos', '{ todos(first: 100) { edges { node { title } } } }', () => ({})],
     ['read the audit log', '{ auditEvents(first: 10) { edges { node { type } } } }', () => ({})],
@@ -130,19 +143,15 @@ describe('role checks', () => {
   });
 
   it.each([
-    ['createTodo', 'mutation { createTodo(input: { title: "anonymous" }) { id } }', () => ({})],
+    ['createTodo', CREATE_TODO, () => ({ title: 'anonymous' })],
     [
       'updateTodo',
       'mutation ($id: ID!) { updateTodo(id: $id, input: { completed: true }) { id } }',
       () => ({ id: bobTodo.id }),
     ],
-    ['deleteTodo', 'mutation ($id: ID!) { deleteTodo(id: $id) }', () => ({ id: bobTodo.id })],
-    [
-      'setUserRole',
-      'mutation ($id: ID!) { setUserRole(id: $id, role: ADMIN) { id } }',
-      () => ({ id: bob.id }),
-    ],
-    ['logoutAll', 'mutation { logoutAll }', () => ({})],
+    ['deleteTodo', DELETE_TODO, () => ({ id: bobTodo.id })],
+    ['setUserRole', SET_USER_ROLE, () => ({ id: bob.id, role: 'ADMIN' })],
+    ['logoutAll', LOGOUT_ALL, () => ({})],
   ])(
     'an anonymous caller cannot %s (UNAUTHENTICATED, nothing changed)',
     async (_l, query, vars) => {
@@ -152,9 +161,6 @@ describe('role checks', () => {
 });
 
 describe('mass assignment through variables', () => {
-  const REGISTER =
-    'mutation ($input: RegisterInput!) { register(input: $input) { user { role } } }';
-
   it.each([
     ['role', { role: 'ADMIN' }],
     ['role (lower-case, as stored)', { role: 'admin' }],
@@ -272,9 +278,6 @@ describe('oversized and out-of-range inputs', () => {
 });
 
 describe('operator objects in variables', () => {
-  const LOGIN =
-    'mutation ($email: String!, $password: String!) { login(email: $email, password: $password) { accessToken } }';
-
   it.each([
     ['email {$ne: null}', () => ({ email: { $ne: null }, password: 'anything at all' })],
     ['email {$regex: ".*"}', () => ({ email: { $regex: '.*' }, password: 'anything at all' })],
@@ -291,7 +294,7 @@ describe('operator objects in variables', () => {
   it.each([
     ['todo', 'query ($id: ID!) { todo(id: $id) { title } }'],
     ['updateTodo', 'mutation ($id: ID!) { updateTodo(id: $id, input: { title: "pwned" }) { id } }'],
-    ['deleteTodo', 'mutation ($id: ID!) { deleteTodo(id: $id) }'],
+    ['deleteTodo', DELETE_TODO],
   ])('%s refuses an operator object as id (400)', async (_name, query) => {
     await expectRefusedUnchanged(query, { id: { $ne: null } }, 'BAD_USER_INPUT', 400);
   });
@@ -301,11 +304,7 @@ describe('operator objects in variables', () => {
     ['a where-clause', "507f1f77bcf86cd799439011' || '1'=='1"],
     ['an id with a trailing operator', `${'a'.repeat(24)}[$ne]`],
   ])('deleteTodo refuses %s as a malformed id naming the field', async (_label, id) => {
-    const res = await expectRefusedUnchanged(
-      'mutation ($id: ID!) { deleteTodo(id: $id) }',
-      { id },
-      'BAD_USER_INPUT',
-    );
+    const res = await expectRefusedUnchanged(DELETE_TODO, { id }, 'BAD_USER_INPUT');
     expect(res.errors![0]!.extensions!.field).toBe('id');
   });
 
@@ -337,8 +336,8 @@ describe('operator objects in variables', () => {
 
   it('refreshToken refuses an operator object and rotates nothing', async () => {
     await expectRefusedUnchanged(
-      'mutation ($t: String) { refreshToken(refreshToken: $t) { accessToken } }',
-      { t: { $ne: null } },
+      REFRESH,
+      { token: { $ne: null } },
       'BAD_USER_INPUT',
       400,
       'anonymous',

@@ -1,8 +1,16 @@
 import { UserModel } from '../../src/users/user.model';
-import { type TestApp, startTestApp } from '../helpers/app';
-import { type SignedIn, login, register, uniqueEmail } from '../helpers/fixtures';
+import { useTestApp } from '../helpers/app';
+import {
+  CHANGE_PASSWORD,
+  ME,
+  REGISTER,
+  type SignedIn,
+  login,
+  register,
+  uniqueEmail,
+} from '../helpers/operations';
 import { codeOf, gql } from '../helpers/graphql';
-import { ME, auditCount, databaseSnapshot } from './support';
+import { auditCount, databaseSnapshot } from './support';
 
 /**
  * Password guessing: many guesses in one request (aliases, fragments), many requests (in a row
@@ -13,20 +21,12 @@ import { ME, auditCount, databaseSnapshot } from './support';
 
 const LOGIN_FIELD = (n: number, password = `guess number ${n}`) =>
   `g${n}: login(email: $email, password: "${password}") { accessToken }`;
-const CHANGE_PASSWORD =
-  'mutation ($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) { accessToken } }';
 
 const storedHash = async (id: string) =>
   (await UserModel.findById(id).select('+passwordHash').lean())!.passwordHash;
 
 describe('per account (LOGIN_MAX_FAILURES=3)', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startTestApp({ LOGIN_MAX_FAILURES: '3', LOGIN_MAX_FAILURES_PER_IP: '1000' });
-  });
-  afterAll(async () => {
-    await t.stop();
-  });
+  const t = useTestApp({ LOGIN_MAX_FAILURES: '3', LOGIN_MAX_FAILURES_PER_IP: '1000' });
 
   /** A request packing several password checks is refused whole: no password is tried. */
   async function expectNoGuessEvaluated(query: string, variables: Record<string, unknown>) {
@@ -151,7 +151,7 @@ describe('per account (LOGIN_MAX_FAILURES=3)', () => {
       const res = await gql(
         t.url,
         CHANGE_PASSWORD,
-        { c: `stolen token guess ${i}`, n: 'attacker password' },
+        { current: `stolen token guess ${i}`, next: 'attacker password' },
         { token: victim.accessToken },
       );
       expect(codeOf(res)).toBe('UNAUTHENTICATED');
@@ -160,7 +160,7 @@ describe('per account (LOGIN_MAX_FAILURES=3)', () => {
     const right = await gql(
       t.url,
       CHANGE_PASSWORD,
-      { c: victim.password, n: 'attacker password' },
+      { current: victim.password, next: 'attacker password' },
       { token: victim.accessToken },
     );
     expect(right.status).toBe(429);
@@ -181,6 +181,8 @@ describe('per account (LOGIN_MAX_FAILURES=3)', () => {
       ]);
       for (const res of answers) {
         expect(res.status).toBe(200);
+        expect(res.data).toBeNull();
+        expect(res.errors).toHaveLength(1);
         expect(res.errors![0]).toMatchObject({
           message: 'Invalid email or password',
           extensions: { code: 'UNAUTHENTICATED' },
@@ -218,9 +220,6 @@ describe('per account (LOGIN_MAX_FAILURES=3)', () => {
   });
 
   describe('oversized passwords', () => {
-    const REGISTER =
-      'mutation ($input: RegisterInput!) { register(input: $input) { accessToken } }';
-
     it.each([
       ['257 ASCII characters', 'p'.repeat(257)],
       ['257 emoji (514 UTF-16 units)', '🔑'.repeat(257)],
@@ -251,7 +250,7 @@ describe('per account (LOGIN_MAX_FAILURES=3)', () => {
       const res = await gql(
         t.url,
         CHANGE_PASSWORD,
-        { c: victim.password, n: 'n'.repeat(10_000) },
+        { current: victim.password, next: 'n'.repeat(10_000) },
         { token: victim.accessToken },
       );
       expect(codeOf(res)).toBe('BAD_USER_INPUT');
@@ -272,13 +271,7 @@ describe('per account (LOGIN_MAX_FAILURES=3)', () => {
 });
 
 describe('per address (LOGIN_MAX_FAILURES_PER_IP=3, no trusted proxy)', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startTestApp({ LOGIN_MAX_FAILURES: '100', LOGIN_MAX_FAILURES_PER_IP: '3' });
-  });
-  afterAll(async () => {
-    await t.stop();
-  });
+  const t = useTestApp({ LOGIN_MAX_FAILURES: '100', LOGIN_MAX_FAILURES_PER_IP: '3' });
 
   it('spraying guesses over many accounts is capped, and a forged X-Forwarded-For does not reset it', async () => {
     const target = await register(t);

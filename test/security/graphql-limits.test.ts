@@ -1,6 +1,12 @@
 import { TodoModel } from '../../src/todos/todo.model';
-import { type TestApp, productionEnv, startTestApp } from '../helpers/app';
-import { type SignedIn, createTodo, register } from '../helpers/fixtures';
+import { productionEnv, useTestApp } from '../helpers/app';
+import {
+  REGISTER,
+  SET_USER_ROLE,
+  type SignedIn,
+  createTodo,
+  register,
+} from '../helpers/operations';
 import { type GraphQLResponse, codeOf, gql } from '../helpers/graphql';
 import { rawRequest } from './support';
 
@@ -20,15 +26,11 @@ const nest = (levels: number, leaf = 'id'): string =>
   levels === 0 ? leaf : `owner { todos { edges { node { ${nest(levels - 1, leaf)} } } } }`;
 
 describe('query bombs (default limits)', () => {
-  let t: TestApp;
+  const t = useTestApp();
   let user: SignedIn;
   beforeAll(async () => {
-    t = await startTestApp();
     user = await register(t);
     await createTodo(t, user.accessToken);
-  });
-  afterAll(async () => {
-    await t.stop();
   });
 
   const send = (query: string, variables?: Record<string, unknown>) =>
@@ -195,13 +197,7 @@ describe('query bombs (default limits)', () => {
 });
 
 describe('in production', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await startTestApp(productionEnv());
-  });
-  afterAll(async () => {
-    await t.stop();
-  });
+  const t = useTestApp(productionEnv());
 
   it.each([
     ['__schema', '{ __schema { types { name } } }'],
@@ -231,14 +227,10 @@ describe('in production', () => {
   it.each([
     [
       'a mistyped input field',
-      'mutation ($input: RegisterInput!) { register(input: $input) { accessToken } }',
+      REGISTER,
       { input: { emial: 'a@example.com', password: 'long enough pw', name: 'N' } },
     ],
-    [
-      'a mistyped enum value',
-      'mutation ($role: Role!) { setUserRole(id: "x", role: $role) { id } }',
-      { role: 'ADMN' },
-    ],
+    ['a mistyped enum value', SET_USER_ROLE, { id: 'x', role: 'ADMN' }],
   ])('%s in variables gets no "Did you mean" suggestion', async (_label, query, variables) => {
     const res = await gql(t.url, query, variables);
     expect(res.status).toBe(400);

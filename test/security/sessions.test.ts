@@ -1,32 +1,33 @@
 import { SessionModel } from '../../src/auth/session.model';
 import { TodoModel } from '../../src/todos/todo.model';
 import { UserModel } from '../../src/users/user.model';
-import { type TestApp, startTestApp } from '../helpers/app';
-import { type SignedIn, login, register, signInAdmin } from '../helpers/fixtures';
-import { codeOf, gql } from '../helpers/graphql';
+import { useTestApp } from '../helpers/app';
 import {
-  CREATE_TODO,
+  CHANGE_PASSWORD,
+  DELETE_USER,
+  LOGOUT,
+  LOGOUT_ALL,
   ME,
+  PLANT_TODO,
   REFRESH,
-  base64url,
-  databaseSnapshot,
-  decodeJwt,
-  expectTokenRefused,
-} from './support';
+  SET_USER_ROLE,
+  type SignedIn,
+  login,
+  register,
+  signInAdmin,
+} from '../helpers/operations';
+import { codeOf, expectTokenRefused, gql } from '../helpers/graphql';
+import { base64url, databaseSnapshot, decodeJwt } from './support';
 
 /**
  * Stolen and replayed refresh tokens, races between two holders of one token, token-type
  * confusion on the refresh side, and revocation after every credential event.
  */
 
-let t: TestApp;
+const t = useTestApp();
 let admin: SignedIn;
 beforeAll(async () => {
-  t = await startTestApp();
   admin = await signInAdmin(t);
-});
-afterAll(async () => {
-  await t.stop();
 });
 
 const sessionIdOf = (refreshToken: string): string => decodeJwt(refreshToken).payload.sid;
@@ -44,7 +45,7 @@ async function expectRefreshRefused(token: string) {
 /** The access token cannot act any more: 401 for the whole request and nothing stored. */
 async function expectAccessRevoked(token: string) {
   const todosBefore = await TodoModel.countDocuments();
-  expectTokenRefused(await gql(t.url, CREATE_TODO, {}, { token }));
+  expectTokenRefused(await gql(t.url, PLANT_TODO, {}, { token }));
   expect(await TodoModel.countDocuments()).toBe(todosBefore);
 }
 
@@ -52,7 +53,7 @@ const CREDENTIAL_EVENTS: Array<[string, (victim: SignedIn) => Promise<void>]> = 
   [
     'logoutAll',
     async (victim) => {
-      const res = await gql(t.url, 'mutation { logoutAll }', {}, { token: victim.accessToken });
+      const res = await gql(t.url, LOGOUT_ALL, {}, { token: victim.accessToken });
       expect(res.data!.logoutAll).toBe(true);
     },
   ],
@@ -61,8 +62,8 @@ const CREDENTIAL_EVENTS: Array<[string, (victim: SignedIn) => Promise<void>]> = 
     async (victim) => {
       const res = await gql(
         t.url,
-        'mutation ($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) { accessToken } }',
-        { c: victim.password, n: 'the owner took it back' },
+        CHANGE_PASSWORD,
+        { current: victim.password, next: 'the owner took it back' },
         { token: victim.accessToken },
       );
       expect(res.data!.changePassword.accessToken).toEqual(expect.any(String));
@@ -73,8 +74,8 @@ const CREDENTIAL_EVENTS: Array<[string, (victim: SignedIn) => Promise<void>]> = 
     async (victim) => {
       const res = await gql(
         t.url,
-        'mutation ($id: ID!) { setUserRole(id: $id, role: ADMIN) { role } }',
-        { id: victim.id },
+        SET_USER_ROLE,
+        { id: victim.id, role: 'ADMIN' },
         { token: admin.accessToken },
       );
       expect(res.data!.setUserRole.role).toBe('ADMIN');
@@ -83,12 +84,7 @@ const CREDENTIAL_EVENTS: Array<[string, (victim: SignedIn) => Promise<void>]> = 
   [
     'deleteUser',
     async (victim) => {
-      const res = await gql(
-        t.url,
-        'mutation ($id: ID!) { deleteUser(id: $id) }',
-        { id: victim.id },
-        { token: admin.accessToken },
-      );
+      const res = await gql(t.url, DELETE_USER, { id: victim.id }, { token: admin.accessToken });
       expect(res.data!.deleteUser).toBe(true);
     },
   ],
@@ -125,13 +121,7 @@ describe('revocation after every credential event', () => {
 describe('refresh replay and races', () => {
   it('a refresh token replayed after logout does not revive the session', async () => {
     const victim = await register(t);
-    expect(
-      (
-        await gql(t.url, 'mutation ($t: String) { logout(refreshToken: $t) }', {
-          t: victim.refreshToken,
-        })
-      ).data!.logout,
-    ).toBe(true);
+    expect((await gql(t.url, LOGOUT, { token: victim.refreshToken })).data!.logout).toBe(true);
     const before = await databaseSnapshot();
     await expectRefreshRefused(victim.refreshToken);
     expect(await databaseSnapshot()).toEqual(before);
@@ -161,7 +151,7 @@ describe('refresh replay and races', () => {
     const victim = await register(t);
     const [refreshed, loggedOut] = await Promise.all([
       gql(t.url, REFRESH, { token: victim.refreshToken }),
-      gql(t.url, 'mutation ($t: String) { logout(refreshToken: $t) }', { t: victim.refreshToken }),
+      gql(t.url, LOGOUT, { token: victim.refreshToken }),
     ]);
     expect([refreshed.status, loggedOut.status]).toEqual([200, 200]);
     // Exactly one of the two spent the token.
@@ -182,7 +172,7 @@ describe('refresh replay and races', () => {
     // token is already spent, the access token not yet minted.
     const spy = jest.spyOn(sessions, 'rotate').mockImplementationOnce(async (token, meta) => {
       const rotated = await rotate(token, meta);
-      const out = await gql(t.url, 'mutation { logoutAll }', {}, { token: victim.accessToken });
+      const out = await gql(t.url, LOGOUT_ALL, {}, { token: victim.accessToken });
       expect(out.data!.logoutAll).toBe(true);
       return rotated;
     });
@@ -211,8 +201,8 @@ describe('refresh replay and races', () => {
       const ok = await verify(hash, password);
       const changed = await gql(
         t.url,
-        'mutation ($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) { accessToken } }',
-        { c: victim.password, n: 'the owner took it back' },
+        CHANGE_PASSWORD,
+        { current: victim.password, next: 'the owner took it back' },
         { token: victim.accessToken },
       );
       expect(changed.data!.changePassword.accessToken).toEqual(expect.any(String));
@@ -261,17 +251,16 @@ describe('token-type confusion on the refresh side', () => {
   it('an access token cannot log a session out', async () => {
     const victim = await register(t);
     const before = await databaseSnapshot();
-    const res = await gql(t.url, 'mutation ($t: String) { logout(refreshToken: $t) }', {
-      t: victim.accessToken,
-    });
+    const res = await gql(t.url, LOGOUT, { token: victim.accessToken });
     expect(res.status).toBe(200);
     expect(codeOf(res)).toBe('UNAUTHENTICATED');
     expect(await databaseSnapshot()).toEqual(before);
   });
 
-  it('a refresh token is no access token, not even for reading', async () => {
+  it('a refresh token is no access token, for reading or for writing', async () => {
     const victim = await register(t);
     expectTokenRefused(await gql(t.url, ME, {}, { token: victim.refreshToken }));
+    await expectAccessRevoked(victim.refreshToken);
   });
 
   it('a user deleted between login and refresh gets no new tokens', async () => {

@@ -4,15 +4,8 @@ import { AuditEventModel, type AuditEventType } from '../../src/audit/audit.mode
 import { SessionModel } from '../../src/auth/session.model';
 import { TodoModel } from '../../src/todos/todo.model';
 import { UserModel } from '../../src/users/user.model';
-import { type GraphQLResponse } from '../helpers/graphql';
 
 /** Shared tools of the hostile-input suite: token forgery, raw HTTP, database snapshots. */
-
-export const CREATE_TODO =
-  'mutation { createTodo(input: { title: "planted by an attacker" }) { id } }';
-export const REFRESH =
-  'mutation ($token: String) { refreshToken(refreshToken: $token) { accessToken refreshToken } }';
-export const ME = '{ me { id role } }';
 
 export const base64url = (value: unknown): string =>
   Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
@@ -69,18 +62,6 @@ export function freshClaims(accessToken: string): JwtParts {
   const { header, payload } = decodeJwt(accessToken);
   const now = Math.floor(Date.now() / 1000);
   return { header, payload: { ...payload, iat: now, exp: now + 600 } };
-}
-
-/** The whole request was refused by the Bearer check: RFC 6750 401, no data, one error. */
-export function expectTokenRefused(
-  res: GraphQLResponse,
-  reason: 'INVALID_TOKEN' | 'TOKEN_EXPIRED' = 'INVALID_TOKEN',
-): void {
-  expect(res.status).toBe(401);
-  expect(res.headers.get('www-authenticate')).toMatch(/^Bearer error="invalid_token"/);
-  expect(res.data).toBeUndefined();
-  expect(res.errors).toHaveLength(1);
-  expect(res.errors![0]!.extensions).toEqual({ code: 'UNAUTHENTICATED', reason });
 }
 
 /** Every stored user (with its hash and credential version), todo and session, in order. */

@@ -2,16 +2,13 @@ import { createServer as createJwksServer } from 'node:http';
 import { type AddressInfo } from 'node:net';
 import { createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { loadKeyRing } from '../../src/auth/keys';
-import { type TestApp, startTestApp } from '../helpers/app';
-import { type SignedIn, register } from '../helpers/fixtures';
-import { gql } from '../helpers/graphql';
+import { type TestApp, useTestApp } from '../helpers/app';
+import { ME, PLANT_TODO, type SignedIn, register } from '../helpers/operations';
+import { expectTokenRefused, gql } from '../helpers/graphql';
 import {
-  CREATE_TODO,
-  ME,
   base64url,
   databaseSnapshot,
   decodeJwt,
-  expectTokenRefused,
   forgeJwt,
   freshClaims,
   rawRequest,
@@ -28,24 +25,36 @@ async function expectForgeryRefused(
   reason: 'INVALID_TOKEN' | 'TOKEN_EXPIRED' = 'INVALID_TOKEN',
 ) {
   const before = await databaseSnapshot();
-  const res = await gql(t.url, CREATE_TODO, {}, { headers: { authorization } });
+  const res = await gql(t.url, PLANT_TODO, {}, { headers: { authorization } });
   expectTokenRefused(res, reason);
   expect(await databaseSnapshot()).toEqual(before);
 }
 
+/** A fresh PEM key pair for `alg` and the settings that make the app sign with it. */
+function signingKeys(alg: 'RS256' | 'ES256') {
+  const publicKeyEncoding = { type: 'spki', format: 'pem' } as const;
+  const privateKeyEncoding = { type: 'pkcs8', format: 'pem' } as const;
+  const { privateKey, publicKey } =
+    alg === 'RS256'
+      ? generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding, privateKeyEncoding })
+      : generateKeyPairSync('ec', {
+          namedCurve: 'prime256v1',
+          publicKeyEncoding,
+          privateKeyEncoding,
+        });
+  const env = { JWT_ALGORITHM: alg, JWT_PRIVATE_KEY: privateKey, JWT_PUBLIC_KEY: publicKey };
+  return { privateKey, publicKey, env };
+}
+
 describe('HS256 access tokens', () => {
-  let t: TestApp;
+  const t = useTestApp();
   let victim: SignedIn;
   let secret: string;
   const now = () => Math.floor(Date.now() / 1000);
 
   beforeAll(async () => {
-    t = await startTestApp();
     secret = t.config.jwt.secret!;
     victim = await register(t);
-  });
-  afterAll(async () => {
-    await t.stop();
   });
 
   /** A token exactly like the server's, with `header` and `payload` changes applied. */
@@ -195,7 +204,7 @@ describe('HS256 access tokens', () => {
     const before = await databaseSnapshot();
     const res = await rawRequest(t.url, {
       headers: { 'content-type': 'application/json', authorization: values() },
-      body: JSON.stringify({ query: CREATE_TODO }),
+      body: JSON.stringify({ query: PLANT_TODO }),
     });
     expect(res.status).toBe(400);
     expect(res.headers['www-authenticate']).toMatch(/^Bearer error="invalid_request"/);
@@ -215,7 +224,7 @@ describe('HS256 access tokens', () => {
         'content-type': 'application/json',
         authorization: `Bearer ${victim.accessToken}${'A'.repeat(17 * 1024)}`,
       },
-      body: JSON.stringify({ query: CREATE_TODO }),
+      body: JSON.stringify({ query: PLANT_TODO }),
     });
     expect(res.status).toBe(431);
     expect(await databaseSnapshot()).toEqual(before);
@@ -231,10 +240,9 @@ describe('HS256 access tokens', () => {
 });
 
 describe('RS256 access tokens', () => {
-  let t: TestApp;
+  const { privateKey: serverPrivateKey, publicKey: serverPublicKey, env } = signingKeys('RS256');
+  const t = useTestApp(env);
   let victim: SignedIn;
-  let serverPrivateKey: string;
-  let serverPublicKey: string;
   let serverKid: string;
   const attacker = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const attackerJwk = { ...attacker.publicKey.export({ format: 'jwk' }), kid: 'attacker-key' };
@@ -248,18 +256,6 @@ describe('RS256 access tokens', () => {
   let jwksUrl: string;
 
   beforeAll(async () => {
-    const pair = generateKeyPairSync('rsa', {
-      modulusLength: 2048,
-      publicKeyEncoding: { type: 'spki', format: 'pem' },
-      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-    });
-    serverPrivateKey = pair.privateKey;
-    serverPublicKey = pair.publicKey;
-    t = await startTestApp({
-      JWT_ALGORITHM: 'RS256',
-      JWT_PRIVATE_KEY: serverPrivateKey,
-      JWT_PUBLIC_KEY: serverPublicKey,
-    });
     victim = await register(t);
     serverKid = decodeJwt(victim.accessToken).header.kid;
     await new Promise<void>((resolve) => jwksServer.listen(0, '127.0.0.1', resolve));
@@ -267,7 +263,6 @@ describe('RS256 access tokens', () => {
   });
   afterAll(async () => {
     await new Promise((resolve) => jwksServer.close(resolve));
-    await t.stop();
   });
 
   const claims = () => freshClaims(victim.accessToken);
@@ -354,26 +349,12 @@ describe('RS256 access tokens', () => {
 });
 
 describe('ES256 access tokens', () => {
-  let t: TestApp;
+  const { publicKey: serverPublicKey, env } = signingKeys('ES256');
+  const t = useTestApp(env);
   let victim: SignedIn;
-  let serverPublicKey: string;
 
   beforeAll(async () => {
-    const pair = generateKeyPairSync('ec', {
-      namedCurve: 'prime256v1',
-      publicKeyEncoding: { type: 'spki', format: 'pem' },
-      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-    });
-    serverPublicKey = pair.publicKey;
-    t = await startTestApp({
-      JWT_ALGORITHM: 'ES256',
-      JWT_PRIVATE_KEY: pair.privateKey,
-      JWT_PUBLIC_KEY: pair.publicKey,
-    });
     victim = await register(t);
-  });
-  afterAll(async () => {
-    await t.stop();
   });
 
   it('refuses HS256 signed with the EC public key (key confusion)', async () => {

@@ -2,8 +2,8 @@ import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { REFRESH_COOKIE } from '../../src/auth/refresh-cookie';
 import { SessionModel } from '../../src/auth/session.model';
 import { TodoModel } from '../../src/todos/todo.model';
-import { type TestApp, startTestApp } from '../helpers/app';
-import { type SignedIn, login, register } from '../helpers/fixtures';
+import { useTestApp } from '../helpers/app';
+import { ME, PLANT_TODO, type SignedIn, login, register } from '../helpers/operations';
 import { databaseSnapshot, decodeJwt, rawRequest } from './support';
 
 /**
@@ -12,17 +12,12 @@ import { databaseSnapshot, decodeJwt, rawRequest } from './support';
  */
 
 const ALLOWED_ORIGIN = 'https://app.example';
-const PLANT = 'mutation { createTodo(input: { title: "cross-site" }) { id } }';
 
 describe('with a bearer token and CORS_ORIGINS', () => {
-  let t: TestApp;
+  const t = useTestApp({ CORS_ORIGINS: ALLOWED_ORIGIN });
   let user: SignedIn;
   beforeAll(async () => {
-    t = await startTestApp({ CORS_ORIGINS: ALLOWED_ORIGIN });
     user = await register(t);
-  });
-  afterAll(async () => {
-    await t.stop();
   });
 
   const bearer = () => ({ authorization: `Bearer ${user.accessToken}` });
@@ -44,17 +39,21 @@ describe('with a bearer token and CORS_ORIGINS', () => {
 
   describe('CSRF: simple requests a foreign page can send are refused before anything runs', () => {
     it.each([
-      ['text/plain', 'text/plain', JSON.stringify({ query: PLANT })],
-      ['text/plain with a charset', 'text/plain;charset=UTF-8', JSON.stringify({ query: PLANT })],
+      ['text/plain', 'text/plain', JSON.stringify({ query: PLANT_TODO })],
+      [
+        'text/plain with a charset',
+        'text/plain;charset=UTF-8',
+        JSON.stringify({ query: PLANT_TODO }),
+      ],
       [
         'application/x-www-form-urlencoded',
         'application/x-www-form-urlencoded',
-        `query=${encodeURIComponent(PLANT)}`,
+        `query=${encodeURIComponent(PLANT_TODO)}`,
       ],
       [
         'multipart/form-data',
         'multipart/form-data; boundary=XyZ',
-        `--XyZ\r\nContent-Disposition: form-data; name="query"\r\n\r\n${PLANT}\r\n--XyZ--\r\n`,
+        `--XyZ\r\nContent-Disposition: form-data; name="query"\r\n\r\n${PLANT_TODO}\r\n--XyZ--\r\n`,
       ],
     ])('a POST as %s', async (_label, contentType, body) => {
       const res = await expectNothingDone(
@@ -71,7 +70,7 @@ describe('with a bearer token and CORS_ORIGINS', () => {
       await expectNothingDone(
         {
           method: 'GET',
-          path: `/graphql?query=${encodeURIComponent('{ me { email } }')}`,
+          path: `/graphql?query=${encodeURIComponent(ME)}`,
           headers: bearer(),
         },
         400,
@@ -82,7 +81,7 @@ describe('with a bearer token and CORS_ORIGINS', () => {
       await expectNothingDone(
         {
           method: 'GET',
-          path: `/graphql?query=${encodeURIComponent(PLANT)}`,
+          path: `/graphql?query=${encodeURIComponent(PLANT_TODO)}`,
           headers: { 'apollo-require-preflight': 'true', ...bearer() },
         },
         405,
@@ -121,7 +120,7 @@ describe('with a bearer token and CORS_ORIGINS', () => {
         expect(res.headers['access-control-allow-origin']).toBeUndefined();
         const post = await rawRequest(t.url, {
           headers: { 'content-type': 'application/json', origin, ...bearer() },
-          body: JSON.stringify({ query: '{ me { email } }' }),
+          body: JSON.stringify({ query: ME }),
         });
         expect(post.status).toBe(200);
         expect(post.headers['access-control-allow-origin']).toBeUndefined();
@@ -131,7 +130,7 @@ describe('with a bearer token and CORS_ORIGINS', () => {
 
   describe('bodies', () => {
     const json = (pad: number) =>
-      JSON.stringify({ query: PLANT, variables: { pad: 'x'.repeat(pad) } });
+      JSON.stringify({ query: PLANT_TODO, variables: { pad: 'x'.repeat(pad) } });
 
     it('refuses a JSON body over 100 kB with 413 PAYLOAD_TOO_LARGE', async () => {
       await expectNothingDone(
@@ -193,7 +192,7 @@ describe('with a bearer token and CORS_ORIGINS', () => {
 
     it.each([
       ['truncated JSON', '{"query": "mutation { createTodo(input: { title: \\"x\\" }) { id } }"'],
-      ['a JSON string', JSON.stringify(PLANT)],
+      ['a JSON string', JSON.stringify(PLANT_TODO)],
       [
         'JSON nested 50 000 levels deep in a variable',
         `{"query":"mutation ($x: String) { createTodo(input: { title: \\"deep\\" }) { id } }","variables":{"x":${'['.repeat(50_000)}${']'.repeat(50_000)}}}`,
@@ -230,19 +229,15 @@ describe('with a bearer token and CORS_ORIGINS', () => {
 });
 
 describe('with the refresh token in a cookie (REFRESH_TOKEN_COOKIE=true)', () => {
-  let t: TestApp;
+  const t = useTestApp({ REFRESH_TOKEN_COOKIE: 'true' });
   let cookie: string;
   let sessionId: string;
   beforeAll(async () => {
-    t = await startTestApp({ REFRESH_TOKEN_COOKIE: 'true' });
     const account = await register(t);
     const res = await login(t, account.email, account.password);
     const match = new RegExp(`${REFRESH_COOKIE}=([^;]*)`).exec(res.headers.get('set-cookie') ?? '');
     cookie = `${REFRESH_COOKIE}=${match![1]}`;
     sessionId = decodeJwt(match![1]!).payload.sid;
-  });
-  afterAll(async () => {
-    await t.stop();
   });
 
   /** The session of the cookie is exactly as it was: not rotated, not revoked. */
