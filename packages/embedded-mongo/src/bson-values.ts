@@ -462,14 +462,47 @@ export function inDocumentOrder(projected: Doc, source: Doc): Doc {
   const out: Doc = {};
   if ('_id' in projected) out._id = projected._id;
   for (const key of Object.keys(source)) {
-    if (key === '_id' || !(key in projected)) continue;
+    if (key === '_id' || !Object.prototype.hasOwnProperty.call(projected, key)) continue;
     const value = projected[key];
     const original = source[key];
-    out[key] =
-      isPlainObject(value) && isPlainObject(original) ? inDocumentOrder(value, original) : value;
+    defineField(
+      out,
+      key,
+      isPlainObject(value) && isPlainObject(original) ? inDocumentOrder(value, original) : value,
+    );
   }
-  for (const key of Object.keys(projected)) if (!(key in out)) out[key] = projected[key];
+  for (const key of Object.keys(projected)) {
+    if (!Object.prototype.hasOwnProperty.call(out, key)) defineField(out, key, projected[key]);
+  }
   return out;
+}
+
+/**
+ * Sets a field as an own property: `__proto__` is a field name like any other in BSON, while
+ * assigning it would replace the object's prototype instead.
+ */
+export function defineField(target: Doc, key: string, value: unknown): void {
+  if (key === '__proto__') {
+    Object.defineProperty(target, key, {
+      value,
+      writable: true,
+      enumerable: true,
+      configurable: true,
+    });
+  } else {
+    target[key] = value;
+  }
+}
+
+/** An own field's value (never one inherited from the prototype, such as `__proto__`). */
+export function ownField(source: Doc, key: string): unknown {
+  return Object.prototype.hasOwnProperty.call(source, key) ? source[key] : undefined;
+}
+
+/** mongod pads an array with nulls up to an index written past its end. */
+function padArray(target: unknown, key: string): void {
+  if (!Array.isArray(target) || !digits.test(key)) return;
+  for (let i = target.length; i < Number(key); i++) target.push(null);
 }
 
 /** Writes a dotted path, creating intermediate documents. */
@@ -477,16 +510,18 @@ export function setPath(doc: Doc, path: string, value: unknown): void {
   const parts = path.split('.');
   let cur: Doc = doc;
   for (let i = 0; i < parts.length - 1; i++) {
-    const next = cur[parts[i]];
+    const next = ownField(cur, parts[i]);
     if (isPlainObject(next) || Array.isArray(next)) {
       cur = next as Doc;
     } else {
       const created: Doc = {};
-      cur[parts[i]] = created;
+      padArray(cur, parts[i]);
+      defineField(cur, parts[i], created);
       cur = created;
     }
   }
-  cur[parts[parts.length - 1]] = value;
+  padArray(cur, parts[parts.length - 1]);
+  defineField(cur, parts[parts.length - 1], value);
 }
 
 /**
@@ -499,7 +534,7 @@ export function cloneValue<T>(v: T): T {
   const kind = kindOf(v);
   if (kind === 'object') {
     const out: Doc = {};
-    for (const k of Object.keys(v)) out[k] = cloneValue((v as Doc)[k]);
+    for (const k of Object.keys(v)) defineField(out, k, cloneValue((v as Doc)[k]));
     return out as T;
   }
   if (kind === 'date') return new Date((v as unknown as Date).getTime()) as T;

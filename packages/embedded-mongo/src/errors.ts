@@ -26,6 +26,8 @@ export const ErrorCode = {
   IndexKeySpecsConflict: 86,
   CommandNotSupported: 115,
   InvalidPipelineOperator: 168,
+  APIVersionError: 322,
+  APIStrictError: 323,
   CannotIndexParallelArrays: 171,
   ConversionFailure: 241,
   UnsupportedOpQueryCommand: 352,

@@ -396,6 +396,11 @@ function applyOwnOperators(doc: Doc, spec: Doc): Doc {
           setPath(doc, path, next);
           break;
         }
+        case '$set':
+          // mingo's $set skips values it deems equal (a Binary differing only by subtype, a
+          // Double over an int) and assigns keys such as `__proto__`; mongod compares bytes.
+          setPath(doc, path, cloneValue(arg));
+          break;
         case '$addToSet':
           setPath(doc, path, addToSet(doc, path, current, arg));
           break;
