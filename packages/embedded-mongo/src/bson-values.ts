@@ -154,7 +154,8 @@ function codePointRank(unit: number): number {
   return unit <= 0xdfff ? unit + 0x2000 : unit - 0x800;
 }
 
-function bytesOf(v: unknown): Uint8Array {
+/** The bytes of a BinData value (a `Binary` or a typed array). */
+export function bytesOf(v: unknown): Uint8Array {
   if (ArrayBuffer.isView(v)) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
   const bin = v as Binary;
   return bin.buffer.subarray(0, bin.position);
@@ -187,11 +188,12 @@ function compareObjects(a: Doc, b: Doc): number {
   return sign(ka.length - kb.length);
 }
 
-function dbrefAsObject(v: unknown): Doc {
-  const ref = v as { collection: string; oid: unknown; db?: string };
+/** A DBRef as the document it is in BSON (`$ref`, `$id`, `$db`, then any other fields). */
+export function dbrefAsObject(v: unknown): Doc {
+  const ref = v as { collection: string; oid: unknown; db?: string; fields?: Doc };
   const out: Doc = { $ref: ref.collection, $id: ref.oid };
   if (ref.db) out.$db = ref.db;
-  return out;
+  return ref.fields ? { ...out, ...ref.fields } : out;
 }
 
 /** Total order over BSON values following MongoDB's comparison/sort rules (no collation). */
@@ -428,8 +430,10 @@ function collectPath(
     for (const el of value) collectPath(el, parts, i, out, true);
     return;
   }
-  if (isPlainObject(value)) {
-    collectPath(value[part], parts, i + 1, out, false);
+  const kind = kindOf(value);
+  if (kind === 'object' || kind === 'dbref') {
+    const fields = kind === 'dbref' ? dbrefAsObject(value) : (value as Doc);
+    collectPath(ownField(fields, part), parts, i + 1, out, false);
     return;
   }
   out.push(undefined);

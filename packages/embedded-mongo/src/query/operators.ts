@@ -9,18 +9,29 @@ import { type AnyObject, type Options } from 'mingo/types';
 
 import {
   bsonTypeAlias,
+  bytesOf,
   compareValues,
+  dbrefAsObject,
   type Doc,
+  formatValue,
   inDocumentOrder,
   isNumeric,
   isPlainObject,
   keyOf,
   kindOf,
+  ownField,
   typeRankOf,
   valuesEqual,
 } from '../bson-values';
 import { badValue, wideNumberRefusal } from '../errors';
-import { asSafeInteger, coerceToBool, holdsWideNumber } from '../numbers';
+import {
+  approximate,
+  asSafeInteger,
+  coerceToBool,
+  holdsWideNumber,
+  integerOf,
+  numberKind,
+} from '../numbers';
 import {
   bsonAccumulatorOperators,
   bsonExpressionOperators,
@@ -69,8 +80,10 @@ function walkLeaves(value: unknown, parts: string[], i: number, out: unknown[]):
     if (!reached && !/^\d+$/.test(part)) out.push(undefined);
     return;
   }
-  if (kindOf(value) === 'object') {
-    walkLeaves((value as Doc)[part], parts, i + 1, out);
+  const kind = kindOf(value);
+  if (kind === 'object' || kind === 'dbref') {
+    const fields = kind === 'dbref' ? dbrefAsObject(value) : (value as Doc);
+    walkLeaves(ownField(fields, part), parts, i + 1, out);
     return;
   }
   out.push(undefined);
@@ -214,6 +227,73 @@ const $all: FieldOperator = (selector, rhs, options) => {
 const $size: FieldOperator = (selector, rhs, options) =>
   queryOps.$size(selector, asSafeInteger(rhs), options);
 
+/** The bit positions a `$bits*` operand designates: a bitmask number, BinData or positions. */
+function bitPositions(name: string, rhs: unknown): number[] {
+  if (kindOf(rhs) === 'binData') {
+    const bytes = bytesOf(rhs);
+    const out: number[] = [];
+    for (let i = 0; i < bytes.length * 8; i++) if ((bytes[i >> 3] >> (i & 7)) & 1) out.push(i);
+    return out;
+  }
+  if (Array.isArray(rhs)) {
+    return rhs.map((p) => {
+      const n = integralValue(p);
+      if (n === undefined || n < 0n) {
+        throw badValue(`bit positions must be a non-negative integer: ${name}: ${formatValue(p)}`);
+      }
+      return Number(n);
+    });
+  }
+  if (!isNumeric(rhs)) {
+    throw badValue(
+      `${name} takes an Array, a number, or a BinData but received: ${formatValue(rhs)}`,
+    );
+  }
+  let mask = integralValue(rhs);
+  if (mask === undefined || mask < 0n) {
+    throw badValue(`${name} bitmask must be a non-negative integer: ${formatValue(rhs)}`);
+  }
+  const out: number[] = [];
+  for (let i = 0; mask > 0n; i++, mask >>= 1n) if (mask & 1n) out.push(i);
+  return out;
+}
+
+/** An integral number that fits an int64, as mongod's `$bits*` operators test it. */
+function integralValue(v: unknown): bigint | undefined {
+  const kind = numberKind(v);
+  if (kind === 'int' || kind === 'long') return integerOf(v);
+  if (kind !== 'double') return undefined;
+  const x = approximate(v);
+  if (!Number.isInteger(x) || x >= 2 ** 63 || x < -(2 ** 63)) return undefined;
+  return BigInt(x);
+}
+
+/**
+ * `$bitsAllSet` and friends on numbers (two's complement, sign-extended past bit 63) and on
+ * BinData (bit 0 is the low bit of the first byte; bits past the end are clear), as mongod.
+ */
+function bitsOperator(name: string, wantSet: boolean, all: boolean): FieldOperator {
+  return fieldOperator((rhs) => {
+    const positions = bitPositions(name, rhs);
+    const matches = (leaf: unknown): boolean => {
+      if (Array.isArray(leaf)) return leaf.some(matches);
+      let bit: (pos: number) => boolean;
+      if (kindOf(leaf) === 'binData') {
+        const bytes = bytesOf(leaf);
+        bit = (pos) => pos >> 3 < bytes.length && ((bytes[pos >> 3] >> (pos & 7)) & 1) === 1;
+      } else {
+        if (numberKind(leaf) === 'decimal') throw wideNumberRefusal(`The ${name} query operator`);
+        const n = integralValue(leaf);
+        if (n === undefined) return false;
+        bit = (pos) => ((n >> BigInt(pos)) & 1n) === 1n;
+      }
+      const test = (pos: number) => bit(pos) === wantSet;
+      return all ? positions.every(test) : positions.some(test);
+    };
+    return matches;
+  });
+}
+
 /** mingo's operator, refused when a Long or Decimal128 is the operand or a tested value. */
 function refusingWide(name: string, op: FieldOperator): FieldOperator {
   return (selector, rhs, options) => {
@@ -243,10 +323,10 @@ const bsonQueryOperators: Record<string, FieldOperator> = {
   $all,
   $size,
   $mod: refusingWide('$mod', queryOps.$mod),
-  $bitsAllSet: refusingWide('$bitsAllSet', queryOps.$bitsAllSet),
-  $bitsAnySet: refusingWide('$bitsAnySet', queryOps.$bitsAnySet),
-  $bitsAllClear: refusingWide('$bitsAllClear', queryOps.$bitsAllClear),
-  $bitsAnyClear: refusingWide('$bitsAnyClear', queryOps.$bitsAnyClear),
+  $bitsAllSet: bitsOperator('$bitsAllSet', true, true),
+  $bitsAnySet: bitsOperator('$bitsAnySet', true, false),
+  $bitsAllClear: bitsOperator('$bitsAllClear', false, true),
+  $bitsAnyClear: bitsOperator('$bitsAnyClear', false, false),
 };
 
 function $sort(coll: Iterator, spec: AnyObject): Iterator {

@@ -1,5 +1,6 @@
 import { Long, ObjectId, Timestamp } from 'bson';
-import { type AnyObject } from 'mingo/types';
+import { Query } from 'mingo/query';
+import { type AnyObject, type Options } from 'mingo/types';
 import { updateOne } from 'mingo/updater';
 
 import {
@@ -326,6 +327,31 @@ function holdsDocument(v: unknown): boolean {
   return isPlainObject(v);
 }
 
+/** Conditions that apply to a whole document, not to a path. */
+const topLevelOperators = new Set(['$or', '$and', '$nor', '$expr', '$comment']);
+
+/**
+ * How mongod's `$pull` tests an element: a condition whose first field is not a path operator
+ * (`{a: 1}`, `{$or: [...]}`) is a query on document elements; one made of path operators
+ * (`{$gte: 5}`) or a regex tests the element itself; any other value is compared for equality.
+ */
+function pullPredicate(cond: unknown, variables?: AnyObject): (el: unknown) => boolean {
+  const compile = (filter: Doc) =>
+    new Query(filter, mingoOptions(contextFor(filter), variables) as Options);
+  if (isPlainObject(cond)) {
+    const first = Object.keys(cond)[0];
+    if (first === undefined || !first.startsWith('$') || topLevelOperators.has(first)) {
+      const query = compile(cond);
+      return (el) => isPlainObject(el) && query.test(el);
+    }
+  }
+  if (isPlainObject(cond) || kindOf(cond) === 'regex') {
+    const query = compile({ v: cond });
+    return (el) => query.test({ v: el });
+  }
+  return (el) => valuesEqual(el, cond);
+}
+
 /**
  * Positional paths (`a.$`, `a.$[]`, `a.$[id]`) go to mingo, which computes with JS numbers and
  * compares as JS: refused when that would differ from mongod (Long or Decimal128 involved,
@@ -336,6 +362,10 @@ function refuseUnsafePositional(doc: Doc, op: string, path: string, arg: unknown
   const parts = path.split('.');
   const positional = parts.findIndex((p) => p.startsWith('$'));
   const array = getPath(doc, parts.slice(0, positional).join('.'));
+  if (op === '$pull' && isPlainObject(arg) && topLevelOperators.has(Object.keys(arg)[0])) {
+    // mingo would test such a condition against a wrapper and remove nothing.
+    throw unsupported(`$pull with ${Object.keys(arg)[0]} on a positional path`);
+  }
   if (op === '$push') {
     refuseWidePush(array, arg);
     return;
@@ -363,7 +393,7 @@ function refuseUnsafePositional(doc: Doc, op: string, path: string, arg: unknown
  * plain paths (mingo treats Long/Decimal128 as opaque and skips non-numeric targets silently);
  * the rest of the update goes to mingo.
  */
-function applyOwnOperators(doc: Doc, spec: Doc): Doc {
+function applyOwnOperators(doc: Doc, spec: Doc, variables?: AnyObject): Doc {
   const rest: Doc = {};
   for (const [op, rawArgs] of Object.entries(spec)) {
     const args = rawArgs as Doc;
@@ -401,6 +431,17 @@ function applyOwnOperators(doc: Doc, spec: Doc): Doc {
           // Double over an int) and assigns keys such as `__proto__`; mongod compares bytes.
           setPath(doc, path, cloneValue(arg));
           break;
+        case '$pull': {
+          checkArrayTarget(doc, op, path, current);
+          if (current === undefined) break;
+          const matches = pullPredicate(arg, variables);
+          setPath(
+            doc,
+            path,
+            (current as unknown[]).filter((el) => !matches(el)),
+          );
+          break;
+        }
         case '$addToSet':
           setPath(doc, path, addToSet(doc, path, current, arg));
           break;
@@ -516,7 +557,7 @@ export function applyUpdate(current: Doc, spec: unknown, options: UpdateOptions 
     delete ops.$setOnInsert;
   }
   ops = extractIdAssignments(doc, ops, options.upsertInsert === true);
-  const rest = applyOwnOperators(doc, ops);
+  const rest = applyOwnOperators(doc, ops, options.variables);
   if (Object.keys(rest).length > 0) {
     const positional = Object.values(rest).some((args) =>
       Object.keys(args as Doc).some((p) => p.split('.').includes('$')),
