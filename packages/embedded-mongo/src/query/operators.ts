@@ -14,6 +14,7 @@ import {
   dbrefAsObject,
   type Doc,
   formatValue,
+  getPath,
   inDocumentOrder,
   isNumeric,
   isPlainObject,
@@ -329,6 +330,42 @@ const bsonQueryOperators: Record<string, FieldOperator> = {
   $bitsAnyClear: bitsOperator('$bitsAnyClear', false, false),
 };
 
+/** Conditions that apply to a whole document, not to a path. */
+export const topLevelOperators = new Set(['$or', '$and', '$nor', '$expr', '$comment']);
+
+/**
+ * How mongod tests one array element against a condition (`$pull`, `$elemMatch` projection):
+ * a condition whose first field is not a path operator (`{a: 1}`, `{$or: [...]}`) is a query
+ * on document elements; one made of path operators (`{$gt: 5}`) or a regex tests the element
+ * itself; any other value is compared for equality.
+ */
+export function elementMatcher(cond: unknown, options: Options): (el: unknown) => boolean {
+  if (isPlainObject(cond)) {
+    const first = Object.keys(cond)[0];
+    if (first === undefined || !first.startsWith('$') || topLevelOperators.has(first)) {
+      const query = new Query(cond, options);
+      return (el) => isPlainObject(el) && query.test(el);
+    }
+  }
+  if (isPlainObject(cond) || kindOf(cond) === 'regex') {
+    const query = new Query({ v: cond }, options);
+    return (el) => query.test({ v: el });
+  }
+  return (el) => valuesEqual(el, cond);
+}
+
+/** The `$elemMatch` projection: the first matching element, scalars included. */
+function $elemMatchProjection(obj: Doc, expr: unknown, field: string, options: Options): unknown {
+  const array = getPath(obj, field);
+  if (!Array.isArray(array)) return undefined;
+  if (!isPlainObject(expr)) throw badValue('elemMatch: Invalid argument, object required.');
+  const matches = elementMatcher(expr, options);
+  const found = array.find((el) => matches(el));
+  return found === undefined ? undefined : [found];
+}
+
+const projectionOperators = { ...projectionOps, $elemMatch: $elemMatchProjection };
+
 function $sort(coll: Iterator, spec: AnyObject): Iterator {
   return coll.transform((docs: Doc[]) => Lazy(sortDocuments(docs, spec)));
 }
@@ -355,7 +392,7 @@ export function buildContext(extraPipeline: Record<string, unknown> = {}): Conte
       $project,
       ...extraPipeline,
     } as never,
-    projection: { ...projectionOps } as never,
+    projection: projectionOperators as never,
     query: { ...queryOps, ...bsonQueryOperators } as never,
     window: { ...windowOps } as never,
   });
@@ -370,7 +407,7 @@ export const defaultContext = buildContext();
  */
 const leanContext = Context.init({
   query: { ...queryOps, ...bsonQueryOperators } as never,
-  projection: { ...projectionOps } as never,
+  projection: projectionOperators as never,
 });
 
 const leanQueryOperators = new Set([...Object.keys(queryOps), '$options']);

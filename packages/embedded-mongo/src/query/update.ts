@@ -1,5 +1,4 @@
 import { Long, ObjectId, Timestamp } from 'bson';
-import { Query } from 'mingo/query';
 import { type AnyObject, type Options } from 'mingo/types';
 import { updateOne } from 'mingo/updater';
 
@@ -37,7 +36,13 @@ import {
   numberKind,
 } from '../numbers';
 import { refuseUnsupportedOperators } from './filter';
-import { contextFor, defaultContext, mingoOptions } from './operators';
+import {
+  contextFor,
+  defaultContext,
+  elementMatcher,
+  mingoOptions,
+  topLevelOperators,
+} from './operators';
 
 const updateOperators = new Set([
   '$set',
@@ -327,31 +332,6 @@ function holdsDocument(v: unknown): boolean {
   return isPlainObject(v);
 }
 
-/** Conditions that apply to a whole document, not to a path. */
-const topLevelOperators = new Set(['$or', '$and', '$nor', '$expr', '$comment']);
-
-/**
- * How mongod's `$pull` tests an element: a condition whose first field is not a path operator
- * (`{a: 1}`, `{$or: [...]}`) is a query on document elements; one made of path operators
- * (`{$gte: 5}`) or a regex tests the element itself; any other value is compared for equality.
- */
-function pullPredicate(cond: unknown, variables?: AnyObject): (el: unknown) => boolean {
-  const compile = (filter: Doc) =>
-    new Query(filter, mingoOptions(contextFor(filter), variables) as Options);
-  if (isPlainObject(cond)) {
-    const first = Object.keys(cond)[0];
-    if (first === undefined || !first.startsWith('$') || topLevelOperators.has(first)) {
-      const query = compile(cond);
-      return (el) => isPlainObject(el) && query.test(el);
-    }
-  }
-  if (isPlainObject(cond) || kindOf(cond) === 'regex') {
-    const query = compile({ v: cond });
-    return (el) => query.test({ v: el });
-  }
-  return (el) => valuesEqual(el, cond);
-}
-
 /**
  * Positional paths (`a.$`, `a.$[]`, `a.$[id]`) go to mingo, which computes with JS numbers and
  * compares as JS: refused when that would differ from mongod (Long or Decimal128 involved,
@@ -434,7 +414,7 @@ function applyOwnOperators(doc: Doc, spec: Doc, variables?: AnyObject): Doc {
         case '$pull': {
           checkArrayTarget(doc, op, path, current);
           if (current === undefined) break;
-          const matches = pullPredicate(arg, variables);
+          const matches = elementMatcher(arg, mingoOptions(contextFor(arg), variables) as Options);
           setPath(
             doc,
             path,
