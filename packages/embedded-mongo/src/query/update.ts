@@ -537,25 +537,71 @@ export function applyUpdate(current: Doc, spec: unknown, options: UpdateOptions 
     delete ops.$setOnInsert;
   }
   ops = extractIdAssignments(doc, ops, options.upsertInsert === true);
+  ops = resolveFirstPositional(doc, ops, options);
   const rest = applyOwnOperators(doc, ops, options.variables);
-  if (Object.keys(rest).length > 0) {
-    const positional = Object.values(rest).some((args) =>
-      Object.keys(args as Doc).some((p) => p.split('.').includes('$')),
-    );
-    const condition = positional ? (options.filter ?? {}) : {};
-    // Only conditions (the filter, arrayFilters, $pull) are evaluated by query operators.
-    const context = contextFor([condition, options.arrayFilters ?? [], rest.$pull ?? {}]);
-    const docs = [doc];
-    updateOne(
-      docs,
-      condition,
-      rest as never,
-      { arrayFilters: options.arrayFilters ?? [] },
-      mingoOptions(context, options.variables),
-    );
-    return idFirst(docs[0]);
+  // mingo refuses two paths through one array in a single update (`a.$[].x` with `a.$[].y`);
+  // real conflicts were refused by classifyUpdate, so each path is applied on its own.
+  const context = contextFor([options.arrayFilters ?? [], rest.$pull ?? {}]);
+  let result = doc;
+  for (const [op, args] of Object.entries(rest)) {
+    for (const [path, arg] of Object.entries(args as Doc)) {
+      const docs = [result];
+      updateOne(
+        docs,
+        {},
+        { [op]: { [path]: arg } } as never,
+        { arrayFilters: options.arrayFilters ?? [] },
+        mingoOptions(context, options.variables),
+      );
+      result = docs[0];
+    }
   }
-  return idFirst(doc);
+  return idFirst(result);
+}
+
+/**
+ * Replaces the positional `$` of update paths by the index of the array element the filter
+ * matched, found on the document before the update as mongod does (mingo finds it for one
+ * path at a time, against the document as already modified).
+ */
+function resolveFirstPositional(doc: Doc, ops: Doc, options: UpdateOptions): Doc {
+  const indexes = new Map<string, string>();
+  const resolve = (path: string): string => {
+    const parts = path.split('.');
+    const at = parts.indexOf('$');
+    if (at < 0) return path;
+    const arrayPath = parts.slice(0, at).join('.');
+    let index = indexes.get(arrayPath);
+    if (index === undefined) {
+      const marker = `\u0000positional:${arrayPath}`;
+      const condition = options.filter ?? {};
+      const probe = [cloneValue(doc)];
+      updateOne(
+        probe,
+        condition,
+        { $set: { [`${arrayPath}.$`]: marker } } as never,
+        {},
+        mingoOptions(contextFor(condition), options.variables),
+      );
+      const array = getPath(probe[0], arrayPath);
+      const found = Array.isArray(array) ? array.indexOf(marker) : -1;
+      if (found < 0) {
+        throw badValue('The positional operator did not find the match needed from the query.');
+      }
+      index = String(found);
+      indexes.set(arrayPath, index);
+    }
+    return [...parts.slice(0, at), index, ...parts.slice(at + 1)].join('.');
+  };
+  const out: Doc = {};
+  for (const [op, args] of Object.entries(ops)) {
+    const resolved: Doc = {};
+    for (const [path, arg] of Object.entries(args as Doc)) {
+      resolved[resolve(path)] = op === '$rename' ? resolve(arg as string) : arg;
+    }
+    out[op] = resolved;
+  }
+  return out;
 }
 
 /**
