@@ -1,6 +1,7 @@
 import { Long, ObjectId, Timestamp } from 'bson';
 import { type AnyObject, type Options } from 'mingo/types';
 import { updateOne } from 'mingo/updater';
+import { Aggregator } from 'mingo/aggregator';
 
 import {
   bsonTypeAlias,
@@ -517,10 +518,11 @@ export function applyUpdate(current: Doc, spec: unknown, options: UpdateOptions 
 
   const doc = cloneValue(before);
   if (kind === 'pipeline') {
+    // Run as an aggregation of the one document (mingo's updater diffs the result and fails on
+    // $replaceWith); a new root without _id keeps the old one, as mongod does.
     const mingoOpts = mingoOptions(defaultContext, options.variables);
-    const docs = [doc];
-    updateOne(docs, {}, spec as never, {}, mingoOpts);
-    const next = docs[0];
+    const [next] = new Aggregator(spec as AnyObject[], mingoOpts).run<Doc>([doc]);
+    if (next._id === undefined && before._id !== undefined) next._id = before._id;
     if (before._id !== undefined && !valuesEqual(next._id, before._id)) {
       throw new CommandError(
         ErrorCode.ImmutableField,
