@@ -178,6 +178,15 @@ export class Collection {
     const kind = kindOf(doc._id);
     if (kind === 'array') throw badValue(`The '_id' value cannot be of type array`);
     if (kind === 'regex') throw badValue(`The '_id' value cannot be of type regex`);
+    // MongoDB 5.0 allows `$`-prefixed field names anywhere but directly inside _id.
+    const dollar =
+      kind === 'object' ? Object.keys(doc._id as Doc).find((k) => k[0] === '$') : undefined;
+    if (dollar !== undefined) {
+      throw new CommandError(
+        ErrorCode.DollarPrefixedFieldName,
+        `_id fields may not contain '$'-prefixed fields: ${dollar} is not valid for storage.`,
+      );
+    }
     return idFirst(doc);
   }
 
