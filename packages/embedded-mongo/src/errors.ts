@@ -133,6 +133,10 @@ function fromMingoMessage(message: string): CommandError {
   if (/positional operator found no match|include the array field for '\.\$'/.test(message)) {
     return badValue('The positional operator did not find the match needed from the query.');
   }
+  // A standalone has no cluster time: mongod 7 answers it differently across versions.
+  if (/Use of undefined variable: CLUSTER_TIME\b/.test(message)) {
+    return unsupported('The $$CLUSTER_TIME variable');
+  }
   m = /unregistered pipeline operator (\$\w+)/.exec(message);
   if (m) {
     return new CommandError(

@@ -20,6 +20,7 @@ import { type Catalog, validateCollectionName } from '../storage/catalog';
 import {
   collectionName,
   type CommandHandler,
+  letVariables,
   optionalDocument,
   optionalHint,
   optionalInt,
@@ -185,7 +186,7 @@ const aggregate: CommandHandler = (cmd, ctx) => {
     ...ctx,
     commandName: 'aggregate.cursor',
   });
-  const variables = optionalDocument(cmd, 'let', ctx);
+  const variables = letVariables(cmd, ctx);
   const hint = optionalHint(cmd, ctx);
   const pipeline = validatePipeline(rawPipeline, dbLevel);
 

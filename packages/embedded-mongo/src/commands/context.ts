@@ -1,6 +1,8 @@
 import { type Doc, isPlainObject, kindOf, toInt } from '../bson-values';
 import { type CursorRegistry } from '../cursors';
 import { CommandError, ErrorCode, typeMismatch, unsupported } from '../errors';
+import { refuseUnsupportedOperators } from '../query/filter';
+import { evaluateExpression } from '../query/operators';
 import { type Catalog, validateCollectionName } from '../storage/catalog';
 import { type Reply } from '../wire/reply';
 
@@ -51,6 +53,19 @@ export function optionalDocument(cmd: Doc, field: string, ctx: CommandContext): 
   if (value === undefined || value === null) return undefined;
   if (!isPlainObject(value)) throw wrongType(ctx, field, value, 'object');
   return value;
+}
+
+/**
+ * A command's `let` variables, each evaluated once as an expression (`{ $add: [0, 1] }` is 1,
+ * `"$$NOW"` the current date), as mongod binds them before running the command.
+ */
+export function letVariables(cmd: Doc, ctx: CommandContext): Doc | undefined {
+  const spec = optionalDocument(cmd, 'let', ctx);
+  if (spec === undefined) return undefined;
+  refuseUnsupportedOperators(spec);
+  const out: Doc = {};
+  for (const [name, expr] of Object.entries(spec)) out[name] = evaluateExpression(expr);
+  return out;
 }
 
 export function optionalArray(cmd: Doc, field: string, ctx: CommandContext): unknown[] | undefined {

@@ -441,6 +441,11 @@ export function contextFor(filter: unknown, projection?: unknown): Context {
     : leanContext;
 }
 
+/** Evaluates an expression that refers to no document (a `let` variable's value). */
+export function evaluateExpression(expr: unknown): unknown {
+  return evalExpr({}, expr, mingoOptions(defaultContext) as Options);
+}
+
 export function mingoOptions(context: Context, variables?: AnyObject): Partial<Options> {
   return {
     context,
