@@ -2,6 +2,7 @@ import { type Doc } from '../bson-values';
 import { CommandError, ErrorCode, toCommandError, unsupported } from '../errors';
 import { validateDbName } from '../storage/catalog';
 import { type Reply } from '../wire/reply';
+import { adminCommands } from './admin';
 import { aggregateCommands } from './aggregate';
 import { type CommandContext, type CommandHandler } from './context';
 import { databaseCommands } from './databases';
@@ -18,6 +19,7 @@ const commands = new Map<string, CommandHandler>(
     ...writeCommands,
     ...aggregateCommands,
     ...indexCommands,
+    ...adminCommands,
   }),
 );
 

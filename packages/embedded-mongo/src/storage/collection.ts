@@ -320,7 +320,8 @@ export class Collection {
       typeof hint === 'string'
         ? this.indexes.get(hint)
         : [...this.indexes.values()].find((i) => valuesEqual(i.spec.key, hint));
-    if (index === undefined) {
+    // A hidden index is invisible to the planner, hints included.
+    if (index === undefined || index.spec.hidden === true) {
       throw badValue('hint provided does not correspond to an existing index');
     }
     if (index.partial !== undefined) throw unsupported('A hint naming a partial index');
