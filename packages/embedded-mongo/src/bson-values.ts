@@ -1,6 +1,6 @@
 import { type Binary, type Decimal128, Long, type ObjectId, type Timestamp } from 'bson';
 
-import { compareNumeric, integerOf, numericKey } from './numbers';
+import { approximate, compareNumeric, integerOf, numberKind, numericKey } from './numbers';
 
 /** A stored or wire document as deserialized by `bson` (int64 kept as `Long`). */
 export type Doc = Record<string, unknown>;
@@ -299,7 +299,7 @@ export function identicalValues(a: unknown, b: unknown): boolean {
   if (ka !== kindOf(b)) return false;
   switch (ka) {
     case 'number':
-      return Object.is(a, b);
+      return numberKind(a) === numberKind(b) && Object.is(approximate(a), approximate(b));
     case 'long':
       return integerOf(a) === integerOf(b);
     case 'decimal':
@@ -601,12 +601,8 @@ export function formatValue(v: unknown): string {
 export function bsonTypeAlias(v: unknown): string {
   const kind = kindOf(v);
   switch (kind) {
-    case 'number': {
-      const n = Number(v);
-      return Number.isInteger(n) && n >= -2147483648 && n <= 2147483647 && !Object.is(n, -0)
-        ? 'int'
-        : 'double';
-    }
+    case 'number':
+      return numberKind(v) === 'int' ? 'int' : 'double';
     case 'missing':
       return 'missing';
     case 'dbref':

@@ -32,6 +32,7 @@ import {
   holdsWideNumber,
   integerOf,
   numberKind,
+  unwrapDoubles,
 } from '../numbers';
 import {
   bsonAccumulatorOperators,
@@ -305,7 +306,7 @@ function refusingWide(name: string, op: FieldOperator): FieldOperator {
       if (leafValues(doc, parts).some(holdsWideNumber)) {
         throw wideNumberRefusal(`The ${name} query operator`);
       }
-      return test(doc);
+      return test(unwrapDoubles(doc));
     };
   };
 }

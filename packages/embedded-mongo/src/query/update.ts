@@ -29,6 +29,7 @@ import {
 } from '../errors';
 import {
   approximate,
+  asDouble,
   fitsInt64,
   holdsWideNumber,
   integerOf,
@@ -217,7 +218,7 @@ function arithmetic(op: ArithmeticOp, a: unknown, b: unknown): unknown {
   if (ka === 'double' || kb === 'double') {
     const x = approximate(a);
     const y = approximate(b);
-    return op === '$inc' ? x + y : x * y;
+    return asDouble(op === '$inc' ? x + y : x * y);
   }
   const x = integerOf(a);
   const y = integerOf(b);
@@ -231,7 +232,8 @@ function arithmetic(op: ArithmeticOp, a: unknown, b: unknown): unknown {
 function zeroLike(v: unknown): unknown {
   const kind = numberKind(v);
   if (kind === 'decimal') throw decimalArithmeticRefusal('$mul');
-  return kind === 'long' ? Long.ZERO : 0;
+  if (kind === 'long') return Long.ZERO;
+  return kind === 'double' ? asDouble(0) : 0;
 }
 
 function debugNumber(v: unknown): string {
