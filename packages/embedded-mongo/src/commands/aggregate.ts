@@ -7,6 +7,7 @@ import {
   cloneValue,
   type Doc,
   EMPTY_ARRAY,
+  isNumeric,
   isPlainObject,
   keyOf,
   pathValues,
@@ -169,7 +170,7 @@ function lookupStage(catalog: Catalog, dbName: string) {
 
 const aggregate: CommandHandler = (cmd, ctx) => {
   const target = cmd.aggregate;
-  const dbLevel = target === 1 || target === 1.0;
+  const dbLevel = isNumeric(target) && Number(target) === 1;
   const name = dbLevel ? undefined : collectionName(cmd, ctx);
   refuseOptions(cmd, ['collation', 'explain']);
   const rawPipeline = cmd.pipeline;

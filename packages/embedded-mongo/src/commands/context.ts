@@ -1,4 +1,4 @@
-import { type Doc, isPlainObject, kindOf, toInt } from '../bson-values';
+import { type Doc, isNumeric, isPlainObject, kindOf, toInt } from '../bson-values';
 import { type CursorRegistry } from '../cursors';
 import { CommandError, ErrorCode, typeMismatch, unsupported } from '../errors';
 import { refuseUnsupportedOperators } from '../query/filter';
@@ -110,7 +110,8 @@ export function optionalHint(source: Doc, ctx: CommandContext): unknown {
 
 export function optionalBool(cmd: Doc, field: string): boolean {
   const value = cmd[field];
-  return value !== undefined && value !== null && value !== false && value !== 0;
+  if (value === undefined || value === null || value === false) return false;
+  return !(isNumeric(value) && Number(value) === 0);
 }
 
 /** Options whose semantics this server does not implement are refused, never ignored. */

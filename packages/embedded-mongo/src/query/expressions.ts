@@ -639,7 +639,9 @@ function guardedExpression(name: string, op: unknown): ExpressionFn {
     // Evaluated twice (here and by mingo): mingo offers no hook between the two steps.
     const args = evalExpr(obj, expr, options);
     refuseWide(args, name);
-    return fn(holdsDouble(args) ? unwrapDoubles(obj) : obj, expr, options);
+    return holdsDouble(args)
+      ? fn(unwrapDoubles(obj), unwrapDoubles(expr), options)
+      : fn(obj, expr, options);
   };
 }
 
@@ -663,7 +665,9 @@ function guardedPositions(
   return (obj, expr, options) => {
     const args = evalExpr(obj, expr, options);
     refuseWide(pick(args), name);
-    return fn(holdsDouble(args) ? unwrapDoubles(obj) : obj, expr, options);
+    return holdsDouble(args)
+      ? fn(unwrapDoubles(obj), unwrapDoubles(expr), options)
+      : fn(obj, expr, options);
   };
 }
 
@@ -686,7 +690,7 @@ function guardedAccumulator(name: string, op: unknown): AccumulatorFn {
     const sortBy =
       isPlainObject(expr) && isPlainObject(expr.sortBy) ? Object.keys(expr.sortBy) : [];
     for (const doc of coll) for (const path of sortBy) refuseWide(getPath(doc, path), name);
-    return fn(unwrapDoubles(coll), expr, options);
+    return fn(unwrapDoubles(coll), unwrapDoubles(expr), options);
   };
 }
 

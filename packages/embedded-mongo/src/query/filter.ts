@@ -11,7 +11,7 @@ import {
   toInt,
 } from '../bson-values';
 import { badValue, unsupported, wideNumberRefusal } from '../errors';
-import { asSafeInteger, holdsWideNumber } from '../numbers';
+import { asSafeInteger, holdsWideNumber, unwrapDoubles } from '../numbers';
 import { contextFor, mingoOptions } from './operators';
 
 /**
@@ -175,7 +175,8 @@ export function projectDocuments(
   if (kindOf(projection) !== 'object') throw badValue('projection must be an object');
   if (Object.keys(projection as Doc).length === 0 || docs.length === 0) return docs;
   refuseUnsupportedOperators(projection);
-  const spec = normalizeSlices(projection as Doc);
+  // A projection's numbers are flags and counts, whatever their BSON type.
+  const spec = normalizeSlices(unwrapDoubles(projection as Doc));
   const sliced = splitSlices(spec);
   if (sliced) {
     const kept = projectDocuments(docs, compiled, sliced.rest);

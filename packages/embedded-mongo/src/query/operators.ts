@@ -374,7 +374,10 @@ function $sort(coll: Iterator, spec: AnyObject): Iterator {
 /** mingo's $project, with fields in mongod's order (`_id`, then the document's order). */
 function $project(coll: Iterator, spec: AnyObject, options: Options): Iterator {
   return coll.map((doc: Doc) =>
-    inDocumentOrder(pipelineOps.$project(Lazy([doc]), spec, options).collect<Doc>()[0], doc),
+    inDocumentOrder(
+      pipelineOps.$project(Lazy([doc]), unwrapDoubles(spec), options).collect<Doc>()[0],
+      doc,
+    ),
   );
 }
 
