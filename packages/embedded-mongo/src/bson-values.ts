@@ -1,6 +1,6 @@
 import { type Binary, type Decimal128, Long, type ObjectId, type Timestamp } from 'bson';
 
-import { compareNumeric, integerOf, numericKey } from './numbers';
+import { approximate, compareNumeric, integerOf, numberKind, numericKey } from './numbers';
 
 /** A stored or wire document as deserialized by `bson` (int64 kept as `Long`). */
 export type Doc = Record<string, unknown>;
@@ -154,7 +154,8 @@ function codePointRank(unit: number): number {
   return unit <= 0xdfff ? unit + 0x2000 : unit - 0x800;
 }
 
-function bytesOf(v: unknown): Uint8Array {
+/** The bytes of a BinData value (a `Binary` or a typed array). */
+export function bytesOf(v: unknown): Uint8Array {
   if (ArrayBuffer.isView(v)) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
   const bin = v as Binary;
   return bin.buffer.subarray(0, bin.position);
@@ -187,11 +188,12 @@ function compareObjects(a: Doc, b: Doc): number {
   return sign(ka.length - kb.length);
 }
 
-function dbrefAsObject(v: unknown): Doc {
-  const ref = v as { collection: string; oid: unknown; db?: string };
+/** A DBRef as the document it is in BSON (`$ref`, `$id`, `$db`, then any other fields). */
+export function dbrefAsObject(v: unknown): Doc {
+  const ref = v as { collection: string; oid: unknown; db?: string; fields?: Doc };
   const out: Doc = { $ref: ref.collection, $id: ref.oid };
   if (ref.db) out.$db = ref.db;
-  return out;
+  return ref.fields ? { ...out, ...ref.fields } : out;
 }
 
 /** Total order over BSON values following MongoDB's comparison/sort rules (no collation). */
@@ -297,7 +299,7 @@ export function identicalValues(a: unknown, b: unknown): boolean {
   if (ka !== kindOf(b)) return false;
   switch (ka) {
     case 'number':
-      return Object.is(a, b);
+      return numberKind(a) === numberKind(b) && Object.is(approximate(a), approximate(b));
     case 'long':
       return integerOf(a) === integerOf(b);
     case 'decimal':
@@ -428,8 +430,10 @@ function collectPath(
     for (const el of value) collectPath(el, parts, i, out, true);
     return;
   }
-  if (isPlainObject(value)) {
-    collectPath(value[part], parts, i + 1, out, false);
+  const kind = kindOf(value);
+  if (kind === 'object' || kind === 'dbref') {
+    const fields = kind === 'dbref' ? dbrefAsObject(value) : (value as Doc);
+    collectPath(ownField(fields, part), parts, i + 1, out, false);
     return;
   }
   out.push(undefined);
@@ -462,14 +466,47 @@ export function inDocumentOrder(projected: Doc, source: Doc): Doc {
   const out: Doc = {};
   if ('_id' in projected) out._id = projected._id;
   for (const key of Object.keys(source)) {
-    if (key === '_id' || !(key in projected)) continue;
+    if (key === '_id' || !Object.prototype.hasOwnProperty.call(projected, key)) continue;
     const value = projected[key];
     const original = source[key];
-    out[key] =
-      isPlainObject(value) && isPlainObject(original) ? inDocumentOrder(value, original) : value;
+    defineField(
+      out,
+      key,
+      isPlainObject(value) && isPlainObject(original) ? inDocumentOrder(value, original) : value,
+    );
   }
-  for (const key of Object.keys(projected)) if (!(key in out)) out[key] = projected[key];
+  for (const key of Object.keys(projected)) {
+    if (!Object.prototype.hasOwnProperty.call(out, key)) defineField(out, key, projected[key]);
+  }
   return out;
+}
+
+/**
+ * Sets a field as an own property: `__proto__` is a field name like any other in BSON, while
+ * assigning it would replace the object's prototype instead.
+ */
+export function defineField(target: Doc, key: string, value: unknown): void {
+  if (key === '__proto__') {
+    Object.defineProperty(target, key, {
+      value,
+      writable: true,
+      enumerable: true,
+      configurable: true,
+    });
+  } else {
+    target[key] = value;
+  }
+}
+
+/** An own field's value (never one inherited from the prototype, such as `__proto__`). */
+export function ownField(source: Doc, key: string): unknown {
+  return Object.prototype.hasOwnProperty.call(source, key) ? source[key] : undefined;
+}
+
+/** mongod pads an array with nulls up to an index written past its end. */
+function padArray(target: unknown, key: string): void {
+  if (!Array.isArray(target) || !digits.test(key)) return;
+  for (let i = target.length; i < Number(key); i++) target.push(null);
 }
 
 /** Writes a dotted path, creating intermediate documents. */
@@ -477,16 +514,18 @@ export function setPath(doc: Doc, path: string, value: unknown): void {
   const parts = path.split('.');
   let cur: Doc = doc;
   for (let i = 0; i < parts.length - 1; i++) {
-    const next = cur[parts[i]];
+    const next = ownField(cur, parts[i]);
     if (isPlainObject(next) || Array.isArray(next)) {
       cur = next as Doc;
     } else {
       const created: Doc = {};
-      cur[parts[i]] = created;
+      padArray(cur, parts[i]);
+      defineField(cur, parts[i], created);
       cur = created;
     }
   }
-  cur[parts[parts.length - 1]] = value;
+  padArray(cur, parts[parts.length - 1]);
+  defineField(cur, parts[parts.length - 1], value);
 }
 
 /**
@@ -499,7 +538,7 @@ export function cloneValue<T>(v: T): T {
   const kind = kindOf(v);
   if (kind === 'object') {
     const out: Doc = {};
-    for (const k of Object.keys(v)) out[k] = cloneValue((v as Doc)[k]);
+    for (const k of Object.keys(v)) defineField(out, k, cloneValue((v as Doc)[k]));
     return out as T;
   }
   if (kind === 'date') return new Date((v as unknown as Date).getTime()) as T;
@@ -562,12 +601,8 @@ export function formatValue(v: unknown): string {
 export function bsonTypeAlias(v: unknown): string {
   const kind = kindOf(v);
   switch (kind) {
-    case 'number': {
-      const n = Number(v);
-      return Number.isInteger(n) && n >= -2147483648 && n <= 2147483647 && !Object.is(n, -0)
-        ? 'int'
-        : 'double';
-    }
+    case 'number':
+      return numberKind(v) === 'int' ? 'int' : 'double';
     case 'missing':
       return 'missing';
     case 'dbref':

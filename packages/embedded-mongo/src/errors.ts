@@ -26,6 +26,8 @@ export const ErrorCode = {
   IndexKeySpecsConflict: 86,
   CommandNotSupported: 115,
   InvalidPipelineOperator: 168,
+  APIVersionError: 322,
+  APIStrictError: 323,
   CannotIndexParallelArrays: 171,
   ConversionFailure: 241,
   UnsupportedOpQueryCommand: 352,
@@ -130,6 +132,10 @@ function fromMingoMessage(message: string): CommandError {
   }
   if (/positional operator found no match|include the array field for '\.\$'/.test(message)) {
     return badValue('The positional operator did not find the match needed from the query.');
+  }
+  // A standalone has no cluster time: mongod 7 answers it differently across versions.
+  if (/Use of undefined variable: CLUSTER_TIME\b/.test(message)) {
+    return unsupported('The $$CLUSTER_TIME variable');
   }
   m = /unregistered pipeline operator (\$\w+)/.exec(message);
   if (m) {

@@ -1,8 +1,9 @@
-import { type Decimal128, Long } from 'bson';
+import { type Decimal128, Double, Long } from 'bson';
 
 /**
- * BSON's four numeric types as this server can tell them apart. int32 and double both arrive as
- * JS numbers, so an integral number in int32 range counts as an int (see the README).
+ * BSON's four numeric types. A JS number is an int32 when integral and in int32 range (that is
+ * how `bson` serializes it), a double otherwise; a double holding such a value is kept as a
+ * `Double` so that it stays a double (see `asDouble`).
  */
 export type NumberKind = 'int' | 'long' | 'double' | 'decimal';
 
@@ -31,6 +32,91 @@ export function numberKind(v: unknown): NumberKind | undefined {
     default:
       return undefined;
   }
+}
+
+/**
+ * A double result or value as it must be held so that it is serialized as a double: integral
+ * values in int32 range become `Double` (a plain JS number would go out as int32).
+ */
+export function asDouble(x: number): number | Double {
+  return numberKind(x) === 'int' ? new Double(x) : x;
+}
+
+function isDoubleObject(v: unknown): boolean {
+  return (
+    v !== null && typeof v === 'object' && (v as { _bsontype?: string })._bsontype === 'Double'
+  );
+}
+
+/** True when `v` is, or holds in arrays and embedded documents, a `Double`. */
+export function holdsDouble(v: unknown): boolean {
+  if (v === null || typeof v !== 'object') return false;
+  if (Array.isArray(v)) return v.some(holdsDouble);
+  if (isDoubleObject(v)) return true;
+  if (Object.prototype.toString.call(v) !== '[object Object]' || '_bsontype' in v) return false;
+  const record = v as Record<string, unknown>;
+  for (const key of Object.keys(record)) if (holdsDouble(record[key])) return true;
+  return false;
+}
+
+/**
+ * The same value with every `Double` as a JS number, for mingo's operators, which compute with
+ * JS numbers only (they lose the double tag of an integral result, see the README).
+ */
+export function unwrapDoubles<T>(v: T): T {
+  if (!holdsDouble(v)) return v;
+  if (isDoubleObject(v)) return (v as unknown as Double).value as T;
+  if (Array.isArray(v)) return v.map(unwrapDoubles) as T;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(v as Record<string, unknown>)) {
+    Object.defineProperty(out, key, {
+      value: unwrapDoubles(value),
+      writable: true,
+      enumerable: true,
+      configurable: true,
+    });
+  }
+  return out as T;
+}
+
+/**
+ * Values as decoded with `promoteValues: false`, back to what the server computes with: int32
+ * as JS numbers, doubles as JS numbers unless that would make them int32 (then `Double`),
+ * symbols as strings. Documents are changed in place.
+ */
+export function normalizeDecoded(v: unknown): unknown {
+  if (v === null || typeof v !== 'object') return v;
+  const bsontype = (v as { _bsontype?: string })._bsontype;
+  if (bsontype === 'Int32') return (v as { value: number }).value;
+  if (bsontype === 'Double') return asDouble((v as Double).value);
+  if (bsontype === 'BSONSymbol') return (v as { value: string }).value;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) v[i] = normalizeDecoded(v[i]);
+    return v;
+  }
+  if (bsontype === 'DBRef') {
+    const ref = v as { oid: unknown; fields: Record<string, unknown> };
+    ref.oid = normalizeDecoded(ref.oid);
+    normalizeDecoded(ref.fields);
+    return v;
+  }
+  if (bsontype !== undefined || Object.prototype.toString.call(v) !== '[object Object]') return v;
+  const record = v as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    const value = record[key];
+    if (value !== null && typeof value === 'object') {
+      const next = normalizeDecoded(value);
+      // defineProperty: `__proto__` may be a field name here.
+      if (next !== value)
+        Object.defineProperty(record, key, {
+          value: next,
+          writable: true,
+          enumerable: true,
+          configurable: true,
+        });
+    }
+  }
+  return v;
 }
 
 export function fitsInt64(n: bigint): boolean {
@@ -316,10 +402,10 @@ export class CompensatedSum {
   }
 
   /** mongod's $sum result type: int or long while they hold the total, double otherwise. */
-  result(): number | Long {
+  result(): number | Long | Double {
     if (this.widest !== 'double' && this.integral !== undefined && fitsInt64(this.integral)) {
       return this.widest === 'int' ? intOrLong(this.integral) : longOf(this.integral);
     }
-    return this.toDouble();
+    return asDouble(this.toDouble());
   }
 }

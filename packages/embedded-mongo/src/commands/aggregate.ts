@@ -7,6 +7,7 @@ import {
   cloneValue,
   type Doc,
   EMPTY_ARRAY,
+  isNumeric,
   isPlainObject,
   keyOf,
   pathValues,
@@ -20,6 +21,7 @@ import { type Catalog, validateCollectionName } from '../storage/catalog';
 import {
   collectionName,
   type CommandHandler,
+  letVariables,
   optionalDocument,
   optionalHint,
   optionalInt,
@@ -168,7 +170,7 @@ function lookupStage(catalog: Catalog, dbName: string) {
 
 const aggregate: CommandHandler = (cmd, ctx) => {
   const target = cmd.aggregate;
-  const dbLevel = target === 1 || target === 1.0;
+  const dbLevel = isNumeric(target) && Number(target) === 1;
   const name = dbLevel ? undefined : collectionName(cmd, ctx);
   refuseOptions(cmd, ['collation', 'explain']);
   const rawPipeline = cmd.pipeline;
@@ -185,7 +187,7 @@ const aggregate: CommandHandler = (cmd, ctx) => {
     ...ctx,
     commandName: 'aggregate.cursor',
   });
-  const variables = optionalDocument(cmd, 'let', ctx);
+  const variables = letVariables(cmd, ctx);
   const hint = optionalHint(cmd, ctx);
   const pipeline = validatePipeline(rawPipeline, dbLevel);
 

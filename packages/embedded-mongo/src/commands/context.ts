@@ -1,6 +1,8 @@
-import { type Doc, isPlainObject, kindOf, toInt } from '../bson-values';
+import { type Doc, isNumeric, isPlainObject, kindOf, toInt } from '../bson-values';
 import { type CursorRegistry } from '../cursors';
 import { CommandError, ErrorCode, typeMismatch, unsupported } from '../errors';
+import { refuseUnsupportedOperators } from '../query/filter';
+import { evaluateExpression } from '../query/operators';
 import { type Catalog, validateCollectionName } from '../storage/catalog';
 import { type Reply } from '../wire/reply';
 
@@ -53,6 +55,19 @@ export function optionalDocument(cmd: Doc, field: string, ctx: CommandContext): 
   return value;
 }
 
+/**
+ * A command's `let` variables, each evaluated once as an expression (`{ $add: [0, 1] }` is 1,
+ * `"$$NOW"` the current date), as mongod binds them before running the command.
+ */
+export function letVariables(cmd: Doc, ctx: CommandContext): Doc | undefined {
+  const spec = optionalDocument(cmd, 'let', ctx);
+  if (spec === undefined) return undefined;
+  refuseUnsupportedOperators(spec);
+  const out: Doc = {};
+  for (const [name, expr] of Object.entries(spec)) out[name] = evaluateExpression(expr);
+  return out;
+}
+
 export function optionalArray(cmd: Doc, field: string, ctx: CommandContext): unknown[] | undefined {
   const value = cmd[field];
   if (value === undefined || value === null) return undefined;
@@ -95,7 +110,8 @@ export function optionalHint(source: Doc, ctx: CommandContext): unknown {
 
 export function optionalBool(cmd: Doc, field: string): boolean {
   const value = cmd[field];
-  return value !== undefined && value !== null && value !== false && value !== 0;
+  if (value === undefined || value === null || value === false) return false;
+  return !(isNumeric(value) && Number(value) === 0);
 }
 
 /** Options whose semantics this server does not implement are refused, never ignored. */

@@ -210,6 +210,16 @@ function buildIndex(spec: Doc): SecondaryIndex {
   });
 }
 
+/** Replaces an index by one built from a changed spec, keeping its place in listIndexes. */
+export function rebuildIndex(collection: Collection, name: string, spec: Doc): void {
+  const order = [...collection.indexes.keys()];
+  collection.indexes.delete(name);
+  collection.addIndex(buildIndex(spec));
+  const indexes = order.map((n) => [n, collection.indexes.get(n)] as const);
+  collection.indexes.clear();
+  for (const [n, index] of indexes) if (index) collection.indexes.set(n, index);
+}
+
 const createIndexes: CommandHandler = (cmd, ctx) => {
   const name = collectionName(cmd, ctx);
   const requested = requiredArray(cmd, 'indexes', ctx).map(normalizeSpec);

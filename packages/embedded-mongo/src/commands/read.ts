@@ -8,6 +8,7 @@ import {
   collectionName,
   type CommandContext,
   type CommandHandler,
+  letVariables,
   optionalBool,
   optionalDocument,
   optionalHint,
@@ -56,7 +57,7 @@ const find: CommandHandler = (cmd, ctx) => {
   const filter = optionalDocument(cmd, 'filter', ctx);
   const sort = optionalDocument(cmd, 'sort', ctx);
   const projection = optionalDocument(cmd, 'projection', ctx);
-  const variables = optionalDocument(cmd, 'let', ctx);
+  const variables = letVariables(cmd, ctx);
   const skip = skipOf(optionalInt(cmd, 'skip', ctx));
   const rawLimit = optionalInt(cmd, 'limit', ctx) ?? 0;
   const batchSize = batchSizeOf(optionalInt(cmd, 'batchSize', ctx));

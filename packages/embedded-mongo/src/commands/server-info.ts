@@ -3,6 +3,7 @@ import os from 'node:os';
 import { type Doc } from '../bson-values';
 import { CommandError, ErrorCode, unsupported } from '../errors';
 import { MAX_BSON_OBJECT_SIZE, MAX_MESSAGE_SIZE_BYTES } from '../wire/messages';
+import { settableParameters } from './admin';
 import { type CommandHandler } from './context';
 
 /** MongoDB 7.0: the version this server's behaviour is modelled on. */
@@ -56,12 +57,13 @@ const parameters: Doc = {
   ttlMonitorEnabled: true,
 };
 
-const getParameter: CommandHandler = (cmd) => {
-  if (cmd.getParameter === '*') return { ...parameters, ok: 1 };
+const getParameter: CommandHandler = (cmd, ctx) => {
+  const current = { ...parameters, ...settableParameters(ctx.catalog) };
+  if (cmd.getParameter === '*') return { ...current, ok: 1 };
   const reply: Doc = {};
   for (const key of Object.keys(cmd)) {
     if (key === 'getParameter' || key.startsWith('$') || key === 'lsid') continue;
-    if (key in parameters) reply[key] = parameters[key];
+    if (key in current) reply[key] = current[key];
   }
   if (Object.keys(reply).length === 0) {
     throw new CommandError(ErrorCode.InvalidOptions, 'no option found to get');

@@ -9,6 +9,7 @@ import { MAX_BSON_OBJECT_SIZE } from '../wire/messages';
 import {
   collectionName,
   type CommandHandler,
+  letVariables,
   optionalArray,
   optionalBool,
   optionalDocument,
@@ -106,7 +107,7 @@ function filterOf(value: unknown, field: string): Doc {
 const update: CommandHandler = (cmd, ctx) => {
   const name = collectionName(cmd, ctx);
   const updates = requiredArray(cmd, 'updates', ctx);
-  const variables = optionalDocument(cmd, 'let', ctx);
+  const variables = letVariables(cmd, ctx);
   let n = 0;
   let nModified = 0;
   const upserted: Doc[] = [];
@@ -157,7 +158,7 @@ const update: CommandHandler = (cmd, ctx) => {
 const deleteCommand: CommandHandler = (cmd, ctx) => {
   const name = collectionName(cmd, ctx);
   const deletes = requiredArray(cmd, 'deletes', ctx);
-  const variables = optionalDocument(cmd, 'let', ctx);
+  const variables = letVariables(cmd, ctx);
   let n = 0;
   const writeErrors = runStatements(deletes, orderedOf(cmd), (raw, index) => {
     const stmt = statement(raw, 'delete.deletes', index);
@@ -187,7 +188,7 @@ const findAndModify: CommandHandler = (cmd, ctx) => {
   const filter = optionalDocument(cmd, 'query', ctx) ?? {};
   const sort = optionalDocument(cmd, 'sort', ctx);
   const fields = optionalDocument(cmd, 'fields', ctx);
-  const variables = optionalDocument(cmd, 'let', ctx);
+  const variables = letVariables(cmd, ctx);
   const remove = optionalBool(cmd, 'remove');
   const returnNew = optionalBool(cmd, 'new');
   const upsert = optionalBool(cmd, 'upsert');

@@ -28,14 +28,17 @@ import {
 } from '../errors';
 import {
   approximate,
+  asDouble,
   coerceToBool,
   CompensatedSum,
   fitsInt64,
+  holdsDouble,
   holdsWideNumber,
   integerOf,
   intOrLong,
   longOf,
   numberKind,
+  unwrapDoubles,
 } from '../numbers';
 import { sortDocuments } from './sort';
 
@@ -142,7 +145,7 @@ function operandList(obj: unknown, expr: unknown, options: Options): unknown[] {
  * Sums and products of int32 and double operands that JS numbers compute exactly as mongod:
  * integer partial results stay below 2^53, and doubles are doubles. `undefined` otherwise.
  */
-function plainArithmetic(values: unknown[], multiply: boolean): number | Long | undefined {
+function plainArithmetic(values: unknown[], multiply: boolean): unknown {
   let result = multiply ? 1 : 0;
   let integral = true;
   for (const v of values) {
@@ -151,7 +154,8 @@ function plainArithmetic(values: unknown[], multiply: boolean): number | Long | 
     result = multiply ? result * v : result + v;
     if (integral && !Number.isSafeInteger(result)) return undefined;
   }
-  if (!integral || (result >= -2147483648 && result <= 2147483647)) return result;
+  if (!integral) return asDouble(result);
+  if (result >= -2147483648 && result <= 2147483647) return result;
   return longOf(BigInt(result));
 }
 
@@ -201,7 +205,7 @@ function addValues(operands: unknown[]): unknown {
     }
     return dateOfMillis(roundHalfAway(doubleTotal), '$add');
   }
-  if (widest === 'double') return doubleTotal;
+  if (widest === 'double') return asDouble(doubleTotal);
   return widest === 'long' ? longOf(longTotal) : intOrLong(longTotal);
 }
 
@@ -211,10 +215,10 @@ const $subtract: ExpressionFn = (obj, expr, options) => {
   const rw = widthOf(rhs, '$subtract');
   if (lw !== undefined && rw !== undefined) {
     const width = widen(lw, rw);
-    if (width === 'double') return approximate(lhs) - approximate(rhs);
+    if (width === 'double') return asDouble(approximate(lhs) - approximate(rhs));
     const diff = integerOf(lhs) - integerOf(rhs);
     if (width === 'int') return intOrLong(diff);
-    return fitsInt64(diff) ? longOf(diff) : approximate(lhs) - approximate(rhs);
+    return fitsInt64(diff) ? longOf(diff) : asDouble(approximate(lhs) - approximate(rhs));
   }
   if (isNullish(lhs) || isNullish(rhs)) return null;
   if (isDate(lhs)) {
@@ -261,7 +265,7 @@ const $multiply: ExpressionFn = (obj, expr, options) => {
       if (!fitsInt64(longProduct)) widest = 'double';
     }
   }
-  if (widest === 'double') return doubleProduct;
+  if (widest === 'double') return asDouble(doubleProduct);
   return widest === 'long' ? longOf(longProduct) : intOrLong(longProduct);
 };
 
@@ -272,7 +276,7 @@ const $divide: ExpressionFn = (obj, expr, options) => {
   if (lw !== undefined && rw !== undefined) {
     const denominator = approximate(rhs);
     if (denominator === 0) throw badValue("can't $divide by zero");
-    return approximate(lhs) / denominator;
+    return asDouble(approximate(lhs) / denominator);
   }
   if (isNullish(lhs) || isNullish(rhs)) return null;
   throw typeMismatch(
@@ -319,7 +323,7 @@ const reducers: Record<'$sum' | '$avg' | '$min' | '$max', Reducer> = {
   },
   $avg: (values) => {
     const sum = sumOf(values, '$avg');
-    return sum.count === 0 ? null : sum.toDouble() / sum.count;
+    return sum.count === 0 ? null : asDouble(sum.toDouble() / sum.count);
   },
   $min: (values) => pickExtreme(values, -1),
   $max: (values) => pickExtreme(values, 1),
@@ -633,8 +637,11 @@ function guardedExpression(name: string, op: unknown): ExpressionFn {
   const fn = op as ExpressionFn;
   return (obj, expr, options) => {
     // Evaluated twice (here and by mingo): mingo offers no hook between the two steps.
-    refuseWide(evalExpr(obj, expr, options), name);
-    return fn(obj, expr, options);
+    const args = evalExpr(obj, expr, options);
+    refuseWide(args, name);
+    return holdsDouble(args)
+      ? fn(unwrapDoubles(obj), unwrapDoubles(expr), options)
+      : fn(obj, expr, options);
   };
 }
 
@@ -656,8 +663,11 @@ function guardedPositions(
 ): ExpressionFn {
   const fn = op as ExpressionFn;
   return (obj, expr, options) => {
-    refuseWide(pick(evalExpr(obj, expr, options)), name);
-    return fn(obj, expr, options);
+    const args = evalExpr(obj, expr, options);
+    refuseWide(pick(args), name);
+    return holdsDouble(args)
+      ? fn(unwrapDoubles(obj), unwrapDoubles(expr), options)
+      : fn(obj, expr, options);
   };
 }
 
@@ -680,7 +690,7 @@ function guardedAccumulator(name: string, op: unknown): AccumulatorFn {
     const sortBy =
       isPlainObject(expr) && isPlainObject(expr.sortBy) ? Object.keys(expr.sortBy) : [];
     for (const doc of coll) for (const path of sortBy) refuseWide(getPath(doc, path), name);
-    return fn(coll, expr, options);
+    return fn(unwrapDoubles(coll), unwrapDoubles(expr), options);
   };
 }
 
@@ -732,6 +742,14 @@ function asLongResult(op: ExpressionFn): ExpressionFn {
   };
 }
 
+/** mingo answers `$toDouble: 5` with the JS number 5, which would go out as an int32. */
+function asDoubleResult(op: ExpressionFn): ExpressionFn {
+  return (obj, expr, options) => {
+    const result = op(obj, expr, options);
+    return typeof result === 'number' ? asDouble(result) : result;
+  };
+}
+
 /** mingo's hash is not mongod's, so its index keys would be made-up values. */
 const $toHashedIndexKey: ExpressionFn = () => {
   throw unsupported('$toHashedIndexKey');
@@ -748,6 +766,7 @@ export function bsonExpressionOperators(): Record<string, unknown> {
         : guardedExpression(name, op);
   }
   out.$dateDiff = asLongResult(out.$dateDiff as ExpressionFn);
+  out.$toDouble = asDoubleResult(out.$toDouble as ExpressionFn);
   return { ...out, ...ownExpressions, $toHashedIndexKey };
 }
 
@@ -829,7 +848,7 @@ function guardedStage(name: string, op: unknown): StageFn {
     refuseWide(expr, `The ${name} stage`);
     const checked = coll.map((doc: Doc) => {
       refuseWide(doc, `The ${name} stage`);
-      return doc;
+      return unwrapDoubles(doc);
     });
     return fn(checked, expr, options);
   };

@@ -1,9 +1,17 @@
 import { Query } from 'mingo/query';
 import { type AnyObject } from 'mingo/types';
 
-import { type Doc, inDocumentOrder, isPlainObject, kindOf } from '../bson-values';
+import {
+  defineField,
+  type Doc,
+  inDocumentOrder,
+  isNumeric,
+  isPlainObject,
+  kindOf,
+  toInt,
+} from '../bson-values';
 import { badValue, unsupported, wideNumberRefusal } from '../errors';
-import { asSafeInteger, holdsWideNumber } from '../numbers';
+import { asSafeInteger, holdsWideNumber, unwrapDoubles } from '../numbers';
 import { contextFor, mingoOptions } from './operators';
 
 /**
@@ -111,6 +119,52 @@ function normalizeSlices(spec: Doc): Doc {
   return out;
 }
 
+const isSlice = (v: unknown) => isPlainObject(v) && Object.keys(v).length === 1 && '$slice' in v;
+const isExclusion = (v: unknown) => v === 0 || v === false || (isNumeric(v) && toInt(v) === 0);
+
+function sliceArray(array: unknown[], count: unknown): unknown[] {
+  if (Array.isArray(count)) {
+    const [skip, limit] = count as number[];
+    if (limit <= 0) throw badValue(`$slice limit must be positive`);
+    const start = skip < 0 ? Math.max(0, array.length + skip) : skip;
+    return array.slice(start, start + limit);
+  }
+  const n = count as number;
+  return n >= 0 ? array.slice(0, n) : array.slice(Math.max(0, array.length + n));
+}
+
+/** Slices the arrays a dotted path reaches, through arrays of documents as mongod does. */
+function applySlice(value: unknown, parts: string[], count: unknown): unknown {
+  if (Array.isArray(value)) {
+    if (parts.length === 0) return sliceArray(value, count);
+    return value.map((el) => (isPlainObject(el) ? applySlice(el, parts, count) : el));
+  }
+  if (parts.length === 0 || !isPlainObject(value)) return value;
+  const [head, ...rest] = parts;
+  if (!Object.prototype.hasOwnProperty.call(value, head)) return value;
+  const out = { ...value };
+  defineField(out, head, applySlice(value[head], rest, count));
+  return out;
+}
+
+/**
+ * `$slice` decides neither inclusion nor exclusion: with no included field, the projection
+ * keeps every field but the excluded ones and slices the arrays (mingo would read
+ * `{arr: {$slice: 2}}` as an inclusion of `arr` alone).
+ */
+function splitSlices(spec: Doc): { rest: Doc; slices: [string, unknown][] } | undefined {
+  const entries = Object.entries(spec);
+  if (!entries.some(([, v]) => isSlice(v))) return undefined;
+  if (!entries.every(([, v]) => isSlice(v) || isExclusion(v))) return undefined;
+  const rest: Doc = {};
+  const slices: [string, unknown][] = [];
+  for (const [key, value] of entries) {
+    if (isSlice(value)) slices.push([key, (value as Doc).$slice]);
+    else rest[key] = value;
+  }
+  return { rest, slices };
+}
+
 /** Applies a find-style projection (inclusion, exclusion, `$slice`, `$elemMatch`, `a.$`). */
 export function projectDocuments(
   docs: Doc[],
@@ -121,7 +175,18 @@ export function projectDocuments(
   if (kindOf(projection) !== 'object') throw badValue('projection must be an object');
   if (Object.keys(projection as Doc).length === 0 || docs.length === 0) return docs;
   refuseUnsupportedOperators(projection);
-  const spec = normalizeSlices(projection as Doc);
+  // A projection's numbers are flags and counts, whatever their BSON type.
+  const spec = normalizeSlices(unwrapDoubles(projection as Doc));
+  const sliced = splitSlices(spec);
+  if (sliced) {
+    const kept = projectDocuments(docs, compiled, sliced.rest);
+    return kept.map((doc) =>
+      sliced.slices.reduce<Doc>(
+        (out, [path, count]) => applySlice(out, path.split('.'), count) as Doc,
+        doc,
+      ),
+    );
+  }
   // Only the positional `a.$` form needs the filter; otherwise no document may be dropped.
   const positional = Object.keys(spec).some((k) => k.endsWith('.$'));
   const query = positional

@@ -9,18 +9,31 @@ import { type AnyObject, type Options } from 'mingo/types';
 
 import {
   bsonTypeAlias,
+  bytesOf,
   compareValues,
+  dbrefAsObject,
   type Doc,
+  formatValue,
+  getPath,
   inDocumentOrder,
   isNumeric,
   isPlainObject,
   keyOf,
   kindOf,
+  ownField,
   typeRankOf,
   valuesEqual,
 } from '../bson-values';
 import { badValue, wideNumberRefusal } from '../errors';
-import { asSafeInteger, coerceToBool, holdsWideNumber } from '../numbers';
+import {
+  approximate,
+  asSafeInteger,
+  coerceToBool,
+  holdsWideNumber,
+  integerOf,
+  numberKind,
+  unwrapDoubles,
+} from '../numbers';
 import {
   bsonAccumulatorOperators,
   bsonExpressionOperators,
@@ -69,8 +82,10 @@ function walkLeaves(value: unknown, parts: string[], i: number, out: unknown[]):
     if (!reached && !/^\d+$/.test(part)) out.push(undefined);
     return;
   }
-  if (kindOf(value) === 'object') {
-    walkLeaves((value as Doc)[part], parts, i + 1, out);
+  const kind = kindOf(value);
+  if (kind === 'object' || kind === 'dbref') {
+    const fields = kind === 'dbref' ? dbrefAsObject(value) : (value as Doc);
+    walkLeaves(ownField(fields, part), parts, i + 1, out);
     return;
   }
   out.push(undefined);
@@ -214,6 +229,73 @@ const $all: FieldOperator = (selector, rhs, options) => {
 const $size: FieldOperator = (selector, rhs, options) =>
   queryOps.$size(selector, asSafeInteger(rhs), options);
 
+/** The bit positions a `$bits*` operand designates: a bitmask number, BinData or positions. */
+function bitPositions(name: string, rhs: unknown): number[] {
+  if (kindOf(rhs) === 'binData') {
+    const bytes = bytesOf(rhs);
+    const out: number[] = [];
+    for (let i = 0; i < bytes.length * 8; i++) if ((bytes[i >> 3] >> (i & 7)) & 1) out.push(i);
+    return out;
+  }
+  if (Array.isArray(rhs)) {
+    return rhs.map((p) => {
+      const n = integralValue(p);
+      if (n === undefined || n < 0n) {
+        throw badValue(`bit positions must be a non-negative integer: ${name}: ${formatValue(p)}`);
+      }
+      return Number(n);
+    });
+  }
+  if (!isNumeric(rhs)) {
+    throw badValue(
+      `${name} takes an Array, a number, or a BinData but received: ${formatValue(rhs)}`,
+    );
+  }
+  let mask = integralValue(rhs);
+  if (mask === undefined || mask < 0n) {
+    throw badValue(`${name} bitmask must be a non-negative integer: ${formatValue(rhs)}`);
+  }
+  const out: number[] = [];
+  for (let i = 0; mask > 0n; i++, mask >>= 1n) if (mask & 1n) out.push(i);
+  return out;
+}
+
+/** An integral number that fits an int64, as mongod's `$bits*` operators test it. */
+function integralValue(v: unknown): bigint | undefined {
+  const kind = numberKind(v);
+  if (kind === 'int' || kind === 'long') return integerOf(v);
+  if (kind !== 'double') return undefined;
+  const x = approximate(v);
+  if (!Number.isInteger(x) || x >= 2 ** 63 || x < -(2 ** 63)) return undefined;
+  return BigInt(x);
+}
+
+/**
+ * `$bitsAllSet` and friends on numbers (two's complement, sign-extended past bit 63) and on
+ * BinData (bit 0 is the low bit of the first byte; bits past the end are clear), as mongod.
+ */
+function bitsOperator(name: string, wantSet: boolean, all: boolean): FieldOperator {
+  return fieldOperator((rhs) => {
+    const positions = bitPositions(name, rhs);
+    const matches = (leaf: unknown): boolean => {
+      if (Array.isArray(leaf)) return leaf.some(matches);
+      let bit: (pos: number) => boolean;
+      if (kindOf(leaf) === 'binData') {
+        const bytes = bytesOf(leaf);
+        bit = (pos) => pos >> 3 < bytes.length && ((bytes[pos >> 3] >> (pos & 7)) & 1) === 1;
+      } else {
+        if (numberKind(leaf) === 'decimal') throw wideNumberRefusal(`The ${name} query operator`);
+        const n = integralValue(leaf);
+        if (n === undefined) return false;
+        bit = (pos) => ((n >> BigInt(pos)) & 1n) === 1n;
+      }
+      const test = (pos: number) => bit(pos) === wantSet;
+      return all ? positions.every(test) : positions.some(test);
+    };
+    return matches;
+  });
+}
+
 /** mingo's operator, refused when a Long or Decimal128 is the operand or a tested value. */
 function refusingWide(name: string, op: FieldOperator): FieldOperator {
   return (selector, rhs, options) => {
@@ -224,7 +306,7 @@ function refusingWide(name: string, op: FieldOperator): FieldOperator {
       if (leafValues(doc, parts).some(holdsWideNumber)) {
         throw wideNumberRefusal(`The ${name} query operator`);
       }
-      return test(doc);
+      return test(unwrapDoubles(doc));
     };
   };
 }
@@ -243,11 +325,47 @@ const bsonQueryOperators: Record<string, FieldOperator> = {
   $all,
   $size,
   $mod: refusingWide('$mod', queryOps.$mod),
-  $bitsAllSet: refusingWide('$bitsAllSet', queryOps.$bitsAllSet),
-  $bitsAnySet: refusingWide('$bitsAnySet', queryOps.$bitsAnySet),
-  $bitsAllClear: refusingWide('$bitsAllClear', queryOps.$bitsAllClear),
-  $bitsAnyClear: refusingWide('$bitsAnyClear', queryOps.$bitsAnyClear),
+  $bitsAllSet: bitsOperator('$bitsAllSet', true, true),
+  $bitsAnySet: bitsOperator('$bitsAnySet', true, false),
+  $bitsAllClear: bitsOperator('$bitsAllClear', false, true),
+  $bitsAnyClear: bitsOperator('$bitsAnyClear', false, false),
 };
+
+/** Conditions that apply to a whole document, not to a path. */
+export const topLevelOperators = new Set(['$or', '$and', '$nor', '$expr', '$comment']);
+
+/**
+ * How mongod tests one array element against a condition (`$pull`, `$elemMatch` projection):
+ * a condition whose first field is not a path operator (`{a: 1}`, `{$or: [...]}`) is a query
+ * on document elements; one made of path operators (`{$gt: 5}`) or a regex tests the element
+ * itself; any other value is compared for equality.
+ */
+export function elementMatcher(cond: unknown, options: Options): (el: unknown) => boolean {
+  if (isPlainObject(cond)) {
+    const first = Object.keys(cond)[0];
+    if (first === undefined || !first.startsWith('$') || topLevelOperators.has(first)) {
+      const query = new Query(cond, options);
+      return (el) => isPlainObject(el) && query.test(el);
+    }
+  }
+  if (isPlainObject(cond) || kindOf(cond) === 'regex') {
+    const query = new Query({ v: cond }, options);
+    return (el) => query.test({ v: el });
+  }
+  return (el) => valuesEqual(el, cond);
+}
+
+/** The `$elemMatch` projection: the first matching element, scalars included. */
+function $elemMatchProjection(obj: Doc, expr: unknown, field: string, options: Options): unknown {
+  const array = getPath(obj, field);
+  if (!Array.isArray(array)) return undefined;
+  if (!isPlainObject(expr)) throw badValue('elemMatch: Invalid argument, object required.');
+  const matches = elementMatcher(expr, options);
+  const found = array.find((el) => matches(el));
+  return found === undefined ? undefined : [found];
+}
+
+const projectionOperators = { ...projectionOps, $elemMatch: $elemMatchProjection };
 
 function $sort(coll: Iterator, spec: AnyObject): Iterator {
   return coll.transform((docs: Doc[]) => Lazy(sortDocuments(docs, spec)));
@@ -256,7 +374,10 @@ function $sort(coll: Iterator, spec: AnyObject): Iterator {
 /** mingo's $project, with fields in mongod's order (`_id`, then the document's order). */
 function $project(coll: Iterator, spec: AnyObject, options: Options): Iterator {
   return coll.map((doc: Doc) =>
-    inDocumentOrder(pipelineOps.$project(Lazy([doc]), spec, options).collect<Doc>()[0], doc),
+    inDocumentOrder(
+      pipelineOps.$project(Lazy([doc]), unwrapDoubles(spec), options).collect<Doc>()[0],
+      doc,
+    ),
   );
 }
 
@@ -275,7 +396,7 @@ export function buildContext(extraPipeline: Record<string, unknown> = {}): Conte
       $project,
       ...extraPipeline,
     } as never,
-    projection: { ...projectionOps } as never,
+    projection: projectionOperators as never,
     query: { ...queryOps, ...bsonQueryOperators } as never,
     window: { ...windowOps } as never,
   });
@@ -290,7 +411,7 @@ export const defaultContext = buildContext();
  */
 const leanContext = Context.init({
   query: { ...queryOps, ...bsonQueryOperators } as never,
-  projection: { ...projectionOps } as never,
+  projection: projectionOperators as never,
 });
 
 const leanQueryOperators = new Set([...Object.keys(queryOps), '$options']);
@@ -322,6 +443,11 @@ export function contextFor(filter: unknown, projection?: unknown): Context {
   return filterNeedsFullContext(filter) || projectionNeedsFullContext(projection)
     ? defaultContext
     : leanContext;
+}
+
+/** Evaluates an expression that refers to no document (a `let` variable's value). */
+export function evaluateExpression(expr: unknown): unknown {
+  return evalExpr({}, expr, mingoOptions(defaultContext) as Options);
 }
 
 export function mingoOptions(context: Context, variables?: AnyObject): Partial<Options> {

@@ -1,6 +1,7 @@
 import { Long, ObjectId, Timestamp } from 'bson';
-import { type AnyObject } from 'mingo/types';
+import { type AnyObject, type Options } from 'mingo/types';
 import { updateOne } from 'mingo/updater';
+import { Aggregator } from 'mingo/aggregator';
 
 import {
   bsonTypeAlias,
@@ -28,6 +29,7 @@ import {
 } from '../errors';
 import {
   approximate,
+  asDouble,
   fitsInt64,
   holdsWideNumber,
   integerOf,
@@ -36,7 +38,13 @@ import {
   numberKind,
 } from '../numbers';
 import { refuseUnsupportedOperators } from './filter';
-import { contextFor, defaultContext, mingoOptions } from './operators';
+import {
+  contextFor,
+  defaultContext,
+  elementMatcher,
+  mingoOptions,
+  topLevelOperators,
+} from './operators';
 
 const updateOperators = new Set([
   '$set',
@@ -210,7 +218,7 @@ function arithmetic(op: ArithmeticOp, a: unknown, b: unknown): unknown {
   if (ka === 'double' || kb === 'double') {
     const x = approximate(a);
     const y = approximate(b);
-    return op === '$inc' ? x + y : x * y;
+    return asDouble(op === '$inc' ? x + y : x * y);
   }
   const x = integerOf(a);
   const y = integerOf(b);
@@ -224,7 +232,8 @@ function arithmetic(op: ArithmeticOp, a: unknown, b: unknown): unknown {
 function zeroLike(v: unknown): unknown {
   const kind = numberKind(v);
   if (kind === 'decimal') throw decimalArithmeticRefusal('$mul');
-  return kind === 'long' ? Long.ZERO : 0;
+  if (kind === 'long') return Long.ZERO;
+  return kind === 'double' ? asDouble(0) : 0;
 }
 
 function debugNumber(v: unknown): string {
@@ -336,6 +345,10 @@ function refuseUnsafePositional(doc: Doc, op: string, path: string, arg: unknown
   const parts = path.split('.');
   const positional = parts.findIndex((p) => p.startsWith('$'));
   const array = getPath(doc, parts.slice(0, positional).join('.'));
+  if (op === '$pull' && isPlainObject(arg) && topLevelOperators.has(Object.keys(arg)[0])) {
+    // mingo would test such a condition against a wrapper and remove nothing.
+    throw unsupported(`$pull with ${Object.keys(arg)[0]} on a positional path`);
+  }
   if (op === '$push') {
     refuseWidePush(array, arg);
     return;
@@ -363,7 +376,7 @@ function refuseUnsafePositional(doc: Doc, op: string, path: string, arg: unknown
  * plain paths (mingo treats Long/Decimal128 as opaque and skips non-numeric targets silently);
  * the rest of the update goes to mingo.
  */
-function applyOwnOperators(doc: Doc, spec: Doc): Doc {
+function applyOwnOperators(doc: Doc, spec: Doc, variables?: AnyObject): Doc {
   const rest: Doc = {};
   for (const [op, rawArgs] of Object.entries(spec)) {
     const args = rawArgs as Doc;
@@ -394,6 +407,22 @@ function applyOwnOperators(doc: Doc, spec: Doc): Doc {
             );
           }
           setPath(doc, path, next);
+          break;
+        }
+        case '$set':
+          // mingo's $set skips values it deems equal (a Binary differing only by subtype, a
+          // Double over an int) and assigns keys such as `__proto__`; mongod compares bytes.
+          setPath(doc, path, cloneValue(arg));
+          break;
+        case '$pull': {
+          checkArrayTarget(doc, op, path, current);
+          if (current === undefined) break;
+          const matches = elementMatcher(arg, mingoOptions(contextFor(arg), variables) as Options);
+          setPath(
+            doc,
+            path,
+            (current as unknown[]).filter((el) => !matches(el)),
+          );
           break;
         }
         case '$addToSet':
@@ -491,10 +520,11 @@ export function applyUpdate(current: Doc, spec: unknown, options: UpdateOptions 
 
   const doc = cloneValue(before);
   if (kind === 'pipeline') {
+    // Run as an aggregation of the one document (mingo's updater diffs the result and fails on
+    // $replaceWith); a new root without _id keeps the old one, as mongod does.
     const mingoOpts = mingoOptions(defaultContext, options.variables);
-    const docs = [doc];
-    updateOne(docs, {}, spec as never, {}, mingoOpts);
-    const next = docs[0];
+    const [next] = new Aggregator(spec as AnyObject[], mingoOpts).run<Doc>([doc]);
+    if (next._id === undefined && before._id !== undefined) next._id = before._id;
     if (before._id !== undefined && !valuesEqual(next._id, before._id)) {
       throw new CommandError(
         ErrorCode.ImmutableField,
@@ -511,25 +541,71 @@ export function applyUpdate(current: Doc, spec: unknown, options: UpdateOptions 
     delete ops.$setOnInsert;
   }
   ops = extractIdAssignments(doc, ops, options.upsertInsert === true);
-  const rest = applyOwnOperators(doc, ops);
-  if (Object.keys(rest).length > 0) {
-    const positional = Object.values(rest).some((args) =>
-      Object.keys(args as Doc).some((p) => p.split('.').includes('$')),
-    );
-    const condition = positional ? (options.filter ?? {}) : {};
-    // Only conditions (the filter, arrayFilters, $pull) are evaluated by query operators.
-    const context = contextFor([condition, options.arrayFilters ?? [], rest.$pull ?? {}]);
-    const docs = [doc];
-    updateOne(
-      docs,
-      condition,
-      rest as never,
-      { arrayFilters: options.arrayFilters ?? [] },
-      mingoOptions(context, options.variables),
-    );
-    return idFirst(docs[0]);
+  ops = resolveFirstPositional(doc, ops, options);
+  const rest = applyOwnOperators(doc, ops, options.variables);
+  // mingo refuses two paths through one array in a single update (`a.$[].x` with `a.$[].y`);
+  // real conflicts were refused by classifyUpdate, so each path is applied on its own.
+  const context = contextFor([options.arrayFilters ?? [], rest.$pull ?? {}]);
+  let result = doc;
+  for (const [op, args] of Object.entries(rest)) {
+    for (const [path, arg] of Object.entries(args as Doc)) {
+      const docs = [result];
+      updateOne(
+        docs,
+        {},
+        { [op]: { [path]: arg } } as never,
+        { arrayFilters: options.arrayFilters ?? [] },
+        mingoOptions(context, options.variables),
+      );
+      result = docs[0];
+    }
   }
-  return idFirst(doc);
+  return idFirst(result);
+}
+
+/**
+ * Replaces the positional `$` of update paths by the index of the array element the filter
+ * matched, found on the document before the update as mongod does (mingo finds it for one
+ * path at a time, against the document as already modified).
+ */
+function resolveFirstPositional(doc: Doc, ops: Doc, options: UpdateOptions): Doc {
+  const indexes = new Map<string, string>();
+  const resolve = (path: string): string => {
+    const parts = path.split('.');
+    const at = parts.indexOf('$');
+    if (at < 0) return path;
+    const arrayPath = parts.slice(0, at).join('.');
+    let index = indexes.get(arrayPath);
+    if (index === undefined) {
+      const marker = `\u0000positional:${arrayPath}`;
+      const condition = options.filter ?? {};
+      const probe = [cloneValue(doc)];
+      updateOne(
+        probe,
+        condition,
+        { $set: { [`${arrayPath}.$`]: marker } } as never,
+        {},
+        mingoOptions(contextFor(condition), options.variables),
+      );
+      const array = getPath(probe[0], arrayPath);
+      const found = Array.isArray(array) ? array.indexOf(marker) : -1;
+      if (found < 0) {
+        throw badValue('The positional operator did not find the match needed from the query.');
+      }
+      index = String(found);
+      indexes.set(arrayPath, index);
+    }
+    return [...parts.slice(0, at), index, ...parts.slice(at + 1)].join('.');
+  };
+  const out: Doc = {};
+  for (const [op, args] of Object.entries(ops)) {
+    const resolved: Doc = {};
+    for (const [path, arg] of Object.entries(args as Doc)) {
+      resolved[resolve(path)] = op === '$rename' ? resolve(arg as string) : arg;
+    }
+    out[op] = resolved;
+  }
+  return out;
 }
 
 /**

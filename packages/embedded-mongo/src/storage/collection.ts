@@ -178,6 +178,15 @@ export class Collection {
     const kind = kindOf(doc._id);
     if (kind === 'array') throw badValue(`The '_id' value cannot be of type array`);
     if (kind === 'regex') throw badValue(`The '_id' value cannot be of type regex`);
+    // MongoDB 5.0 allows `$`-prefixed field names anywhere but directly inside _id.
+    const dollar =
+      kind === 'object' ? Object.keys(doc._id as Doc).find((k) => k[0] === '$') : undefined;
+    if (dollar !== undefined) {
+      throw new CommandError(
+        ErrorCode.DollarPrefixedFieldName,
+        `_id fields may not contain '$'-prefixed fields: ${dollar} is not valid for storage.`,
+      );
+    }
     return idFirst(doc);
   }
 
@@ -311,7 +320,8 @@ export class Collection {
       typeof hint === 'string'
         ? this.indexes.get(hint)
         : [...this.indexes.values()].find((i) => valuesEqual(i.spec.key, hint));
-    if (index === undefined) {
+    // A hidden index is invisible to the planner, hints included.
+    if (index === undefined || index.spec.hidden === true) {
       throw badValue('hint provided does not correspond to an existing index');
     }
     if (index.partial !== undefined) throw unsupported('A hint naming a partial index');

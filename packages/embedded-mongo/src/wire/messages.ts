@@ -1,6 +1,7 @@
 import { deserialize, type DeserializeOptions } from 'bson';
 
 import { type Doc } from '../bson-values';
+import { normalizeDecoded } from '../numbers';
 import { CommandError, ErrorCode } from '../errors';
 
 export const OpCode = {
@@ -20,10 +21,13 @@ const MSG_EXHAUST_ALLOWED = 1 << 16;
 /** Bits 0-15 are "required": a receiver must reject ones it does not know. */
 const MSG_KNOWN_REQUIRED = MSG_CHECKSUM_PRESENT | MSG_MORE_TO_COME;
 
-/** int64 stays `Long` so that values round-trip with their BSON type. */
+/**
+ * int64 stays `Long` and int32 and double are told apart (see `normalizeDecoded`), so that
+ * values round-trip with their BSON type.
+ */
 const DESERIALIZE_OPTIONS: DeserializeOptions = {
   promoteLongs: false,
-  promoteValues: true,
+  promoteValues: false,
   promoteBuffers: false,
   bsonRegExp: false,
 };
@@ -63,7 +67,8 @@ function readDocument(buf: Buffer, start: number, end: number): [Doc, number] {
   if (start + 5 > end) throw protocolError('truncated BSON document in message');
   const size = buf.readInt32LE(start);
   if (size < 5 || start + size > end) throw protocolError('invalid BSON document size in message');
-  return [deserialize(buf.subarray(start, start + size), DESERIALIZE_OPTIONS), start + size];
+  const doc = deserialize(buf.subarray(start, start + size), DESERIALIZE_OPTIONS);
+  return [normalizeDecoded(doc) as Doc, start + size];
 }
 
 /**
