@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { serverEnv } from './api';
+import { buildServers } from './build';
 import { forkServer } from './children';
 import { ME, graphqlRequest, myTodos } from './graphql';
 import { installSignalHandlers, onStop, stopEverything } from './lifecycle';
@@ -81,6 +82,8 @@ async function main(): Promise<void> {
     throw new Error('scenario: hello, me or my_todos');
   }
 
+  // Compiled code, as production and `npm run bench` run it.
+  buildServers();
   const db = await spawnEmbeddedServer({ port: 0 });
   onStop(() => db.stop());
   const profileFile = path.join(
