@@ -42,6 +42,14 @@ function packageOf(url: string): string {
 
 function summarize(profile: CpuProfile, requests: number): string {
   const byNode = new Map(profile.nodes.map((node) => [node.id, node]));
+  // The profiler's own start-up (inspector calls under `profileStart`) is not the server's work.
+  const own = new Set<number>();
+  const markOwn = (node: ProfileNode, inside: boolean): void => {
+    const mine = inside || node.callFrame.url === 'node:inspector';
+    if (mine) own.add(node.id);
+    for (const child of node.children ?? []) markOwn(byNode.get(child)!, mine);
+  };
+  if (profile.nodes[0]) markOwn(profile.nodes[0], false);
   const selfMicros = new Map<number, number>();
   profile.samples.forEach((id, i) =>
     selfMicros.set(id, (selfMicros.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)),
@@ -51,7 +59,9 @@ function summarize(profile: CpuProfile, requests: number): string {
   let busy = 0;
   for (const [id, micros] of selfMicros) {
     const frame = byNode.get(id)!.callFrame;
-    if (frame.functionName === '(idle)' || frame.functionName === '(program)') continue;
+    if (frame.functionName === '(idle)' || frame.functionName === '(program)' || own.has(id)) {
+      continue;
+    }
     busy += micros;
     const where = `${frame.functionName || '(anonymous)'} ${frame.url.replace(/^.*node_modules\//, '').replace(/^.*\/src\//, 'src/')}:${frame.lineNumber + 1}`;
     byFunction.set(where, (byFunction.get(where) ?? 0) + micros);
