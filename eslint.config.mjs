@@ -2,7 +2,18 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', 'coverage/**', '**/node_modules/**', '**/*.js', '**/*.mjs'] },
+  {
+    ignores: [
+      '**/dist/**',
+      'coverage/**',
+      '**/node_modules/**',
+      '**/*.js',
+      '**/*.mjs',
+      // A package of its own, installed only by `npm run bench`.
+      'bench/peers/**',
+      'bench/out/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

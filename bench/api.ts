@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { type ServerChild, type ServerName, forkServer } from './children';
 import { type CpuUse, cpuMeter } from './cpu';
+import { NEST_PEER_ENTRY } from './build';
 import { type GraphQLBody, ME, graphql, graphqlRequest, myTodos, send } from './graphql';
-import { type HttpRequest, type LoadSettings, type Sample, drive, measure } from './load';
+import { type HttpRequest, type LoadSettings, type Sample, drive, measure, round } from './load';
 import { type LoginTiming, measureLoginTiming, startLoginStorm } from './logins';
 import { type BenchUser, seed } from './seed';
 
@@ -19,10 +20,29 @@ export interface ApiSettings {
   cpuProfileDir?: string;
 }
 
-export const SCENARIOS = ['hello', 'rest_peer', 'me', 'my_todos', 'login_storm'] as const;
+/**
+ * The scenarios of a round, in the order they run: product and peers interleave, so that the
+ * machine's drift during a round falls on all of them alike and ratios within a round compare.
+ */
+export const SCENARIOS = [
+  'hello',
+  'me',
+  'nest_me',
+  'nest_string_me',
+  'rest_peer',
+  'my_todos',
+  'nest_my_todos',
+  'nest_string_my_todos',
+  'login_storm',
+] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
-export type ScenarioResult = Sample & { cpu: CpuUse };
+export type ScenarioResult = Sample & {
+  cpu: CpuUse;
+  /** CPU time per request over the measured window (user + system), µs. */
+  serverMicrosPerRequest?: number;
+  databaseMicrosPerRequest?: number;
+};
 
 export interface Round {
   samples: Record<Scenario, ScenarioResult>;
@@ -44,7 +64,7 @@ const DB_NAME = 'bench-api';
 /**
  * Differences from the product's defaults, printed with the results. Throttling is raised so
  * the timing and storm measurements are not answered with 429 (the limits' upper bounds);
- * the access-token lifetime so the tokens minted while seeding outlive a full run (verifying
+ * the access-token lifetime so the tokens minted while seeding outlive both runs (verifying
  * a token costs the same whatever its lifetime). Issuer and audience are the product's
  * defaults, set explicitly so that the REST peer reads the same values.
  */
@@ -52,7 +72,7 @@ export const PRODUCT_SETTINGS: Record<string, string> = {
   NODE_ENV: 'production',
   LOGIN_MAX_FAILURES: '1000',
   LOGIN_MAX_FAILURES_PER_IP: '100000',
-  ACCESS_TOKEN_TTL: '1h',
+  ACCESS_TOKEN_TTL: '4h',
   JWT_ISSUER: 'graphql-auth-api',
   JWT_AUDIENCE: 'graphql-auth-api',
 };
@@ -76,8 +96,11 @@ export function serverEnv(uri: string, secret: string): Record<string, string> {
   };
 }
 
+/** The processes of a round: each scenario runs against one of them. */
+type RoundServer = 'hello' | 'rest_peer' | 'product' | 'nest' | 'nest_string';
+
 interface Target {
-  server: ServerName;
+  server: RoundServer;
   requests: HttpRequest[];
   /** One request through fetch whose answer must be the right one before any load. */
   check(url: string): Promise<void>;
@@ -90,6 +113,33 @@ function expect(condition: boolean, what: string, got: unknown): void {
 function targets(users: BenchUser[]): Record<Exclude<Scenario, 'login_storm'>, Target> {
   const [first] = users as [BenchUser];
   const meRequests = users.map((user) => graphqlRequest(ME, undefined, user.token));
+  const todosRequests = users.map((user) => graphqlRequest(myTodos(20), undefined, user.token));
+  // The product and the NestJS peer answer the same two operations the same way.
+  const me = (server: RoundServer): Target => ({
+    server,
+    requests: meRequests,
+    async check(url) {
+      const data = await graphql<{ me: { email: string } }>(url, ME, undefined, first.token);
+      expect(data.me.email === first.email, `${server} me`, data);
+    },
+  });
+  const todos = (server: RoundServer): Target => ({
+    server,
+    requests: todosRequests,
+    async check(url) {
+      const { status, body } = await send<
+        GraphQLBody<{ myTodos: { edges: Array<{ node: { owner: { email: string } } }> } }>
+      >(url, graphqlRequest(myTodos(20), undefined, first.token));
+      const edges = body.data?.myTodos.edges ?? [];
+      expect(
+        status === 200 &&
+          edges.length === 20 &&
+          edges.every((edge) => edge.node.owner.email === first.email),
+        `${server} myTodos`,
+        body,
+      );
+    },
+  });
   return {
     hello: {
       server: 'hello',
@@ -100,7 +150,7 @@ function targets(users: BenchUser[]): Record<Exclude<Scenario, 'login_storm'>, T
       },
     },
     rest_peer: {
-      server: 'rest-peer',
+      server: 'rest_peer',
       requests: users.map((user) => ({
         method: 'GET',
         path: '/me',
@@ -115,31 +165,12 @@ function targets(users: BenchUser[]): Record<Exclude<Scenario, 'login_storm'>, T
         expect(status === 200 && body.email === first.email, 'rest_peer', body);
       },
     },
-    me: {
-      server: 'product',
-      requests: meRequests,
-      async check(url) {
-        const data = await graphql<{ me: { email: string } }>(url, ME, undefined, first.token);
-        expect(data.me.email === first.email, 'me', data);
-      },
-    },
-    my_todos: {
-      server: 'product',
-      requests: users.map((user) => graphqlRequest(myTodos(20), undefined, user.token)),
-      async check(url) {
-        const { status, body } = await send<
-          GraphQLBody<{ myTodos: { edges: Array<{ node: { owner: { email: string } } }> } }>
-        >(url, graphqlRequest(myTodos(20), undefined, first.token));
-        const edges = body.data?.myTodos.edges ?? [];
-        expect(
-          status === 200 &&
-            edges.length === 20 &&
-            edges.every((edge) => edge.node.owner.email === first.email),
-          'my_todos',
-          body,
-        );
-      },
-    },
+    me: me('product'),
+    nest_me: me('nest'),
+    nest_string_me: me('nest_string'),
+    my_todos: todos('product'),
+    nest_my_todos: todos('nest'),
+    nest_string_my_todos: todos('nest_string'),
   };
 }
 
@@ -180,37 +211,74 @@ async function measureHeap(
   return { requests: [first, second], heapUsedBytes: [atFirst, atSecond] };
 }
 
+/** What every run of the API section shares: the database, the seeded users, how to fork. */
+export interface ApiSetup {
+  db: { uri: string; pid: number | undefined };
+  users: BenchUser[];
+  start(server: RoundServer, nodeFlags?: string[], monitorCommands?: boolean): Promise<ServerChild>;
+}
+
 /**
- * The API section. One database for everything; each server under test in a child process of
- * its own, one at a time, loaded by autocannon from this process with the same settings.
+ * Seeds the database once through a product (users, their tokens, their todos); every run
+ * then reads the same data with the same tokens.
+ */
+export async function setUpApi(
+  db: ApiSetup['db'],
+  settings: Pick<ApiSettings, 'users'>,
+  progress: (line: string) => void,
+): Promise<ApiSetup> {
+  const env = serverEnv(db.uri, randomBytes(48).toString('base64url'));
+  const servers: Record<RoundServer, { name: ServerName; env: Record<string, string> }> = {
+    hello: { name: 'hello', env },
+    rest_peer: { name: 'rest-peer', env },
+    product: { name: 'product', env },
+    nest: { name: 'nest', env: { ...env, BENCH_NEST_SECRET: 'key' } },
+    nest_string: { name: 'nest', env: { ...env, BENCH_NEST_SECRET: 'string' } },
+  };
+  const start: ApiSetup['start'] = (server, nodeFlags = [], monitorCommands = false) =>
+    forkServer(servers[server].name, {
+      env: servers[server].env,
+      options: { dbName: DB_NAME, monitorCommands, peerEntry: NEST_PEER_ENTRY },
+      nodeFlags,
+    });
+  progress('seeding through the API');
+  const seeder = await start('product');
+  try {
+    const users = await seed(seeder.url, {
+      users: settings.users,
+      todosEach: 30,
+      todosForFirst: 110,
+    });
+    return { db, users, start };
+  } finally {
+    await seeder.stop();
+  }
+}
+
+/**
+ * One full run of the API section. Each server under test runs in a child process of its
+ * own, loaded by autocannon from this process with the same settings.
  *
- * First a probe product (command counting on, `--expose-gc`) seeds the data through the API
- * and takes the one-off measurements: database commands per page, login timing, heap growth.
- * Then each round forks hello, the REST peer and the product afresh (so rounds are
- * independent samples, JIT state included) and measures the throughput scenarios; the product
- * of a round serves `me`, `my_todos` and `login_storm` in that order. Rounds' product children
- * run with command monitoring off, as production does.
+ * First a probe product (command counting on, `--expose-gc`) takes the one-off measurements:
+ * database commands per page, login timing, heap growth. Then each round forks every server
+ * afresh (so rounds are independent samples, JIT state included) and runs the scenarios in
+ * the interleaved order of SCENARIOS; the CPU meters cover only the measured window. Rounds'
+ * product children run with command monitoring off, as production does.
  */
 export async function benchApi(
-  db: { uri: string; pid: number | undefined },
+  setup: ApiSetup,
   settings: ApiSettings,
   progress: (line: string) => void,
 ): Promise<ApiResults> {
-  const env = serverEnv(db.uri, randomBytes(48).toString('base64url'));
-  const start = (server: ServerName, nodeFlags: string[] = [], monitorCommands = false) =>
-    forkServer(server, { env, options: { dbName: DB_NAME, monitorCommands }, nodeFlags });
+  const { db, users, start } = setup;
+  const all = targets(users);
 
-  progress('probe product: seeding through the API');
+  progress('probe product: database commands, login timing, heap');
   const probe = await start('product', ['--expose-gc'], true);
-  let users: BenchUser[];
-  let all: ReturnType<typeof targets>;
   let dbCommands: ApiResults['dbCommands'];
   let loginTiming: LoginTiming;
   let heap: ApiResults['heap'];
   try {
-    users = await seed(probe.url, { users: settings.users, todosEach: 30, todosForFirst: 110 });
-    all = targets(users);
-    progress('probe product: database commands per myTodos page');
     dbCommands = await countDbCommands(probe, users[0]!);
     progress(`probe product: login timing (${settings.loginAttempts} of each kind)`);
     loginTiming = await measureLoginTiming(probe.url, users[0]!, settings.loginAttempts);
@@ -227,29 +295,36 @@ export async function benchApi(
   for (let r = 1; r <= settings.rounds; r++) {
     const samples: Partial<Record<Scenario, ScenarioResult>> = {};
     const measured = async (scenario: Scenario, child: ServerChild, requests: HttpRequest[]) => {
-      const meter = cpuMeter({ server: child.pid, database: db.pid });
-      const sample = await measure(scenario, child.url, requests, settings.load);
-      samples[scenario] = { ...sample, cpu: meter.stop() };
+      let meter: ReturnType<typeof cpuMeter> | undefined;
+      const sample = await measure(scenario, child.url, requests, settings.load, () => {
+        meter = cpuMeter({ server: child.pid, database: db.pid });
+      });
+      const cpu = meter!.stop();
+      const perRequest = (seconds: number | undefined) =>
+        seconds === undefined ? undefined : round((seconds * 1e6) / sample.requests, 1);
+      samples[scenario] = {
+        ...sample,
+        cpu,
+        serverMicrosPerRequest: perRequest(cpu.serverSeconds),
+        databaseMicrosPerRequest: perRequest(cpu.databaseSeconds),
+      };
     };
-    const run = async (child: ServerChild, scenario: Exclude<Scenario, 'login_storm'>) => {
-      progress(`round ${r}/${settings.rounds}: ${scenario}`);
-      await all[scenario].check(child.url);
-      await measured(scenario, child, all[scenario].requests);
-    };
-    for (const scenario of ['hello', 'rest_peer'] as const) {
-      const child = await start(all[scenario].server);
-      try {
-        await run(child, scenario);
-      } finally {
-        await child.stop();
-      }
-    }
 
-    const product = await start('product', profileFlags);
-    let stormLoginsPerSecond: number;
+    const children = new Map<RoundServer, ServerChild>();
     try {
-      await run(product, 'me');
-      await run(product, 'my_todos');
+      progress(`round ${r}/${settings.rounds}: starting the servers`);
+      for (const server of ['hello', 'rest_peer', 'product', 'nest', 'nest_string'] as const) {
+        children.set(server, await start(server, server === 'product' ? profileFlags : []));
+      }
+      for (const scenario of SCENARIOS) {
+        if (scenario === 'login_storm') continue;
+        const child = children.get(all[scenario].server)!;
+        progress(`round ${r}/${settings.rounds}: ${scenario}`);
+        await all[scenario].check(child.url);
+        await measured(scenario, child, all[scenario].requests);
+      }
+
+      const product = children.get('product')!;
       progress(`round ${r}/${settings.rounds}: login_storm (${settings.stormClients} clients)`);
       const storm = startLoginStorm(product.url, users, settings.stormClients);
       try {
@@ -262,11 +337,13 @@ export async function benchApi(
       if (result.failures > 0) {
         throw new Error(`login_storm: ${result.failures} logins failed (throttled or errors)`);
       }
-      stormLoginsPerSecond = result.logins / result.seconds;
+      rounds.push({
+        samples: samples as Record<Scenario, ScenarioResult>,
+        stormLoginsPerSecond: result.logins / result.seconds,
+      });
     } finally {
-      await product.stop();
+      for (const child of children.values()) await child.stop();
     }
-    rounds.push({ samples: samples as Record<Scenario, ScenarioResult>, stormLoginsPerSecond });
   }
 
   return { rounds, loginTiming, heap, dbCommands, productSettings: PRODUCT_SETTINGS };

@@ -8,7 +8,7 @@ import {
   type ChildRequest,
 } from './servers/protocol';
 
-export type ServerName = 'hello' | 'rest-peer' | 'product';
+export type ServerName = 'hello' | 'rest-peer' | 'product' | 'nest';
 
 export interface ServerChild {
   name: ServerName;
@@ -30,26 +30,14 @@ export interface ForkOptions {
 const START_TIMEOUT_MS = 60_000;
 const STOP_GRACE_MS = 5_000;
 
+/** Where `bench/build.ts` puts the compiled servers under test (and the product they import). */
+export const BUILD_DIR = path.join(__dirname, 'out', 'build');
+
 /**
- * Node flags for the child: the parent's own (so `-r ts-node/register/transpile-only` carries over), minus
- * the ones that belong to the parent alone (inspector ports, its own profile, `--eval`).
+ * The Node flags production runs with (`npm start`), plus the bench's extras. Children run
+ * compiled JavaScript: no TypeScript loader, nothing of the parent's own flags.
  */
-function childExecArgv(extra: string[]): string[] {
-  const argv: string[] = [];
-  const parent = process.execArgv;
-  for (let i = 0; i < parent.length; i++) {
-    const arg = parent[i]!;
-    if (['-e', '--eval', '-p', '--print', '--cpu-prof-dir', '--cpu-prof-name'].includes(arg)) {
-      i++;
-      continue;
-    }
-    if (/^--(eval|print|watch|inspect|debug|cpu-prof)/.test(arg)) continue;
-    argv.push(arg);
-  }
-  if (!argv.some((a) => /ts-node|swc-node|tsx/.test(a)))
-    argv.push('-r', 'ts-node/register/transpile-only');
-  return [...argv, ...extra];
-}
+const PRODUCTION_NODE_FLAGS = ['--enable-source-maps'];
 
 function exited(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
@@ -57,14 +45,14 @@ function exited(child: ChildProcess): Promise<void> {
 }
 
 /**
- * Forks `servers/<name>.ts`, waits until it listens and returns its URL. The child's stdout
+ * Forks the compiled `servers/<name>.ts` (see `build.ts`), waits until it listens and returns its URL. The child's stdout
  * goes to /dev/null (the product logs there, as it would to a log shipper), stderr stays
  * visible so a crash explains itself.
  */
 export function forkServer(name: ServerName, opts: ForkOptions): Promise<ServerChild> {
-  const entry = path.join(__dirname, 'servers', `${name}${path.extname(__filename)}`);
+  const entry = path.join(BUILD_DIR, 'bench', 'servers', `${name}.js`);
   const child = fork(entry, [JSON.stringify(opts.options ?? {})], {
-    execArgv: childExecArgv(opts.nodeFlags ?? []),
+    execArgv: [...PRODUCTION_NODE_FLAGS, ...(opts.nodeFlags ?? [])],
     env: opts.env,
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });

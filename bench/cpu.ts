@@ -64,6 +64,9 @@ export interface CpuUse {
   bench?: number;
   /** Everything else on the machine: well above 0 means the numbers are skewed. */
   other?: number;
+  /** CPU seconds (user + system) over the window, for the CPU time per request. */
+  serverSeconds?: number;
+  databaseSeconds?: number;
 }
 
 /** Starts a CPU meter over the given processes; `stop()` returns cores used on average. */
@@ -78,17 +81,21 @@ export function cpuMeter(pids: { server: number; database: number | undefined })
   return {
     stop() {
       const seconds = (performance.now() - started) / 1000;
-      const cores = (before: number | undefined, pid: number | undefined) => {
+      const spent = (before: number | undefined, pid: number | undefined) => {
         const after = pid === undefined ? undefined : cpuSeconds(pid);
-        return before === undefined || after === undefined
-          ? undefined
-          : Math.round(((after - before) / seconds) * 100) / 100;
+        return before === undefined || after === undefined ? undefined : after - before;
       };
+      const cores = (cpu: number | undefined) =>
+        cpu === undefined ? undefined : Math.round((cpu / seconds) * 100) / 100;
+      const serverSeconds = spent(server, pids.server);
+      const databaseSeconds = spent(database, pids.database);
       const own = process.cpuUsage(bench);
       const used: CpuUse = {
-        server: cores(server, pids.server),
-        database: cores(database, pids.database),
+        server: cores(serverSeconds),
+        database: cores(databaseSeconds),
         bench: Math.round(((own.user + own.system) / 1e6 / seconds) * 100) / 100,
+        serverSeconds,
+        databaseSeconds,
       };
       const busy = (totals().busy - machine.busy) / 1000 / seconds;
       const ours = (used.server ?? 0) + (used.database ?? 0) + (used.bench ?? 0);

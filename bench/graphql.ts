@@ -53,6 +53,6 @@ export async function graphql<T>(
 
 export const ME = '{ me { id email role } }';
 export const myTodos = (first: number) =>
-  `{ myTodos(first: ${first}) { edges { node { id title owner { email } } } } }`;
+  `{ myTodos(first: ${first}) { edges { node { id title completed owner { email } } } } }`;
 export const LOGIN =
   'mutation Login($email: String!, $password: String!) { login(email: $email, password: $password) { accessToken } }';

@@ -94,6 +94,8 @@ export async function measure(
   url: string,
   requests: HttpRequest[],
   settings: LoadSettings,
+  /** Called right before the measured part starts (after the warm-up), e.g. to start a CPU meter. */
+  onMeasureStart?: () => void,
 ): Promise<Sample> {
   if (settings.warmupSeconds > 0) {
     assertClean(
@@ -102,6 +104,7 @@ export async function measure(
     );
   }
   const latencies: number[] = [];
+  onMeasureStart?.();
   const result = await run(
     { ...options(url, requests, settings), duration: settings.durationSeconds },
     (ms) => latencies.push(ms),

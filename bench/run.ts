@@ -1,17 +1,20 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { type ApiSettings, benchApi } from './api';
+import { type ApiSettings, benchApi, setUpApi } from './api';
+import { buildNestPeer, buildServers } from './build';
 import { findChildPid, machineBusy } from './cpu';
 import { benchEmbeddedDb } from './embedded-db';
 import { installSignalHandlers, onStop, stopEverything, stoppedBySignal } from './lifecycle';
-import { type BenchOutcome, computeRatios, formatReport, resultsJson } from './report';
+import { type BenchOutcome, computeRatios, formatReport, machineLine, resultsJson } from './report';
 import { spawnEmbeddedServer } from '@graphql-auth-api/embedded-mongo';
 
 /**
- * `npm run bench [-- --quick] [-- --cpu-prof]`: starts one embedded database (as `npm start`
- * does), runs the sections against it, prints the tables and the ratios against their
- * targets, and writes bench/out/results.json. `--cpu-prof` makes the product children of the
+ * `npm run bench [-- --quick] [-- --repeat N] [-- --cpu-prof]`: builds the servers under test
+ * (compiled, as production runs them) and the NestJS peer, starts one embedded database (as
+ * `npm start` does), seeds it, then makes N full runs (2 by default) of the sections against
+ * it, and prints each run's tables, the ratios of every run against their targets and the
+ * spread between runs; bench/out/results.json holds the same. `--quick` makes short runs
+ * for trying the bench out, not for figures. `--cpu-prof` makes the product children of the
  * rounds write V8 CPU profiles into bench/profiles/.
  */
 
@@ -19,19 +22,24 @@ const resultsFile = path.join(__dirname, 'out', 'results.json');
 
 function settingsFor(quick: boolean, cpuProfileDir: string | undefined): ApiSettings {
   return {
-    rounds: quick ? 1 : 3,
+    rounds: quick ? 2 : 5,
     load: {
       connections: 10,
       pipelining: 1,
-      durationSeconds: quick ? 5 : 10,
-      warmupSeconds: quick ? 2 : 3,
+      durationSeconds: quick ? 2 : 5,
+      warmupSeconds: quick ? 1 : 2,
     },
     heapAt: quick ? [10_000, 20_000] : [50_000, 100_000],
-    loginAttempts: 200,
+    loginAttempts: quick ? 50 : 200,
     stormClients: 20,
     users: 10,
     cpuProfileDir,
   };
+}
+
+function argValue(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
 function printTable(section: string, numbers: Record<string, number>): void {
@@ -53,16 +61,24 @@ async function timed<T>(run: () => Promise<T>): Promise<[T, number]> {
 async function main(): Promise<void> {
   installSignalHandlers();
   const quick = process.argv.includes('--quick') || process.env.BENCH_QUICK === '1';
+  const repeat = Number(argValue('--repeat') ?? (quick ? 1 : 2));
+  if (!Number.isInteger(repeat) || repeat < 1) throw new Error('--repeat takes a whole number');
   const cpuProfileDir = process.argv.includes('--cpu-prof')
     ? path.join(__dirname, 'profiles')
     : undefined;
   if (cpuProfileDir) mkdirSync(cpuProfileDir, { recursive: true });
   const settings = settingsFor(quick, cpuProfileDir);
+
+  progress('building the servers under test (tsc into bench/out/build)');
+  buildServers();
+  progress('building the NestJS peer (bench/peers/nest)');
+  buildNestPeer(progress);
+
   const busyAtStart = await machineBusy(1_000);
   process.stdout.write(
-    `bench: ${quick ? 'quick (1 round, shorter phases, heap at 10k/20k requests)' : 'full (3 rounds)'}; ` +
-      `${os.cpus()[0]?.model ?? 'unknown cpu'}, ${os.cpus().length} cores, node ${process.version}; ` +
-      `machine ${Math.round(busyAtStart * 100)}% busy before start\n`,
+    `bench: ${quick ? 'quick (short phases, heap at 10k/20k requests; not for figures)' : 'full'}, ` +
+      `${repeat} run${repeat > 1 ? 's' : ''} of ${settings.rounds} rounds; ${machineLine()}; ` +
+      `machine ${Math.round(busyAtStart * 100)}% busy before start; ${new Date().toISOString()}\n`,
   );
   if (busyAtStart > 0.15) {
     // Each server under test needs a core and autocannon part of another: other work skews both.
@@ -71,25 +87,28 @@ async function main(): Promise<void> {
 
   const db = await spawnEmbeddedServer({ port: 0 });
   onStop(() => db.stop());
-  const dbPid = findChildPid('embedded/main');
+  // The database's own process, found by its entry file, for its CPU time per request.
+  const dbPid = findChildPid(
+    path.join(path.dirname(require.resolve('@graphql-auth-api/embedded-mongo')), 'main'),
+  );
   try {
-    progress('embedded-db');
-    const [embeddedDb, embeddedSeconds] = await timed(() =>
-      benchEmbeddedDb({ quick, uri: db.uri }),
-    );
-    printTable(`embedded-db (${embeddedSeconds.toFixed(1)} s)`, embeddedDb);
-
-    const [api, apiSeconds] = await timed(() =>
-      benchApi({ uri: db.uri, pid: dbPid }, settings, progress),
-    );
-    const outcome: BenchOutcome = {
-      quick,
-      busyAtStart,
-      settings,
-      embeddedDb,
-      api,
-      seconds: { embeddedDb: embeddedSeconds, api: apiSeconds },
-    };
+    const setup = await setUpApi({ uri: db.uri, pid: dbPid }, settings, progress);
+    const outcome: BenchOutcome = { quick, busyAtStart, settings, runs: [] };
+    for (let run = 1; run <= repeat; run++) {
+      progress(`run ${run}/${repeat}: embedded-db`);
+      const [embeddedDb, embeddedSeconds] = await timed(() =>
+        benchEmbeddedDb({ quick, uri: db.uri }),
+      );
+      printTable(`run ${run}: embedded-db (${embeddedSeconds.toFixed(1)} s)`, embeddedDb);
+      const [api, apiSeconds] = await timed(() =>
+        benchApi(setup, settings, (line) => progress(`run ${run}/${repeat}: ${line}`)),
+      );
+      outcome.runs.push({
+        embeddedDb,
+        api,
+        seconds: { embeddedDb: embeddedSeconds, api: apiSeconds },
+      });
+    }
     const ratios = computeRatios(outcome);
     process.stdout.write(formatReport(outcome, ratios));
     mkdirSync(path.dirname(resultsFile), { recursive: true });

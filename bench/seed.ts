@@ -4,7 +4,7 @@ export interface BenchUser {
   id: string;
   email: string;
   password: string;
-  /** Valid for ACCESS_TOKEN_TTL (set to 1h for the bench, longer than a full run). */
+  /** Valid for ACCESS_TOKEN_TTL (4h for the bench, longer than `npm run bench`). */
   token: string;
 }
 

@@ -23,4 +23,6 @@ export interface ChildOptions {
   monitorCommands?: boolean;
   /** Where `profileStop` writes the V8 CPU profile taken since `profileStart`. */
   profileFile?: string;
+  /** NestJS peer only: its compiled entry module. */
+  peerEntry?: string;
 }
