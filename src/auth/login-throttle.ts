@@ -44,13 +44,19 @@ export class LoginThrottle {
       tableName: COLLECTION,
       duration: settings.windowSeconds,
     };
-    const perAccount = { ...common, points: settings.maxFailuresPerAccount };
+    // As in RateLimits: a key the store refused is refused from memory until its window ends.
+    const perAccount = {
+      ...common,
+      points: settings.maxFailuresPerAccount,
+      inMemoryBlockOnConsumed: settings.maxFailuresPerAccount + 1,
+    };
     this.untrusted = new RateLimiterMongo({ ...perAccount, keyPrefix: 'account' });
     this.trusted = new RateLimiterMongo({ ...perAccount, keyPrefix: 'device' });
     this.perIp = new RateLimiterMongo({
       ...common,
       keyPrefix: 'ip',
       points: settings.maxFailuresPerIp,
+      inMemoryBlockOnConsumed: settings.maxFailuresPerIp + 1,
     });
   }
 

@@ -38,6 +38,9 @@ export class RateLimits {
           keyPrefix: `${operation}:${scope}`,
           points: limit.points,
           duration: limit.windowSeconds,
+          // Once the store has refused a key, this instance refuses it from memory until the
+          // window ends: a flood past its limit costs no database round trip per request.
+          inMemoryBlockOnConsumed: limit.points + 1,
         });
         this.limiters.set(`${operation}:${scope}`, limiter);
       }
