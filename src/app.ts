@@ -11,7 +11,7 @@ import { type Config } from './config';
 import { type Context, createContextFunction } from './context';
 import { createFormatError, errorReportingPlugin } from './graphql/errors';
 import { queryLimits } from './graphql/limits';
-import { bodyErrors, ensureBody, inSequence } from './http/body';
+import { bodyErrors, boundedDepth, ensureBody, inSequence } from './http/body';
 import { operationalRoutes } from './http/health';
 import { requestLogging } from './http/request-logging';
 import { createLogger } from './logger';
@@ -63,6 +63,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   });
   await apollo.start();
   await services.passwords.warmUp();
+  await services.adminGuard.init();
 
   const app = express();
   app.disable('x-powered-by');
@@ -99,6 +100,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         : []),
       express.json({ limit: config.graphql.bodyLimit }),
       ensureBody,
+      boundedDepth,
       expressMiddleware(apollo, { context: createContextFunction(services) }),
     ),
   );

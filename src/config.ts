@@ -39,6 +39,57 @@ const list = z
       .filter(Boolean),
   );
 
+/**
+ * Operations limited per client address and per target account, with their defaults. A value
+ * is `points/window` (`20/1h`: 20 calls an hour) or `off`. Each resolver call counts, so
+ * aliases and retries count too. The env var of a limit is RATE_LIMIT_<OPERATION>_PER_IP or
+ * _PER_ACCOUNT (`signUp` → `RATE_LIMIT_SIGN_UP_PER_IP`).
+ */
+export const RATE_LIMIT_DEFAULTS = {
+  register: { ip: '20/1h', account: '5/1h' },
+  signUp: { ip: '20/1h', account: '5/1h' },
+  login: { ip: '300/15m', account: 'off' },
+  requestPasswordReset: { ip: '20/1h', account: '5/1h' },
+  resendVerificationEmail: { ip: '20/1h', account: '5/1h' },
+  resetPassword: { ip: '30/1h', account: '10/1h' },
+  changeEmail: { ip: '30/1h', account: '10/1h' },
+  changePassword: { ip: '30/1h', account: '10/1h' },
+} as const satisfies Record<string, { ip: string; account: string }>;
+export type RateLimitedOperation = keyof typeof RATE_LIMIT_DEFAULTS;
+export type RateLimitScope = 'ip' | 'account';
+export interface RateLimit {
+  points: number;
+  windowSeconds: number;
+}
+
+const rateLimitEnvName = (operation: string, scope: RateLimitScope) =>
+  `RATE_LIMIT_${operation.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}_PER_${scope === 'ip' ? 'IP' : 'ACCOUNT'}`;
+
+const rateLimit = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((value, ctx): RateLimit | undefined => {
+      if (value.trim().toLowerCase() === 'off') return undefined;
+      const match = /^\s*(\d+)\s*\/\s*(\S+)\s*$/.exec(value);
+      const points = match ? Number(match[1]) : NaN;
+      const windowSeconds = match ? parseDurationSeconds(match[2]!) : undefined;
+      if (!(points >= 1 && points <= 1_000_000) || !windowSeconds || windowSeconds <= 0) {
+        ctx.addIssue({ code: 'custom', message: 'expected points/window like 20/1h, or off' });
+        return z.NEVER;
+      }
+      return { points, windowSeconds };
+    });
+
+const rateLimitEnv = Object.fromEntries(
+  Object.entries(RATE_LIMIT_DEFAULTS).flatMap(([operation, defaults]) =>
+    (['ip', 'account'] as const).map((scope) => [
+      rateLimitEnvName(operation, scope),
+      rateLimit(defaults[scope]),
+    ]),
+  ),
+);
+
 const optionalString = z
   .string()
   .optional()
@@ -76,7 +127,12 @@ const envSchema = z.object({
   LOGIN_MAX_FAILURES: int(10, 1, 1000),
   LOGIN_MAX_FAILURES_PER_IP: int(100, 1, 100000),
   LOGIN_FAILURE_WINDOW: duration('15m'),
+  LOGIN_DEVICE_TTL: duration('30d'),
   TRUST_PROXY: z.string().default('false'),
+  ARGON2_QUEUE_MAX: int(64, 1, 10000),
+  ARGON2_QUEUE_PER_CLIENT: int(8, 1, 10000),
+  MAX_SESSIONS_PER_USER: int(20, 1, 10000),
+  MAX_TODOS_PER_USER: int(1000, 1, 10_000_000),
 
   ADMIN_EMAIL: optionalString,
   ADMIN_PASSWORD: optionalString,
@@ -92,6 +148,7 @@ const envSchema = z.object({
 
   AUDIT_RETENTION: duration('90d'),
   SHUTDOWN_TIMEOUT: duration('10s'),
+  ...rateLimitEnv,
 });
 
 export type Environment = 'development' | 'test' | 'production';
@@ -132,7 +189,14 @@ export interface Config {
     maxFailuresPerAccount: number;
     maxFailuresPerIp: number;
     windowSeconds: number;
+    /** How long a device cookie, or an address that signed in, stays trusted. */
+    deviceTtlSeconds: number;
   };
+  /** Calls allowed per client address and per account, by operation; undefined: no limit. */
+  rateLimits: Record<RateLimitedOperation, Record<RateLimitScope, RateLimit | undefined>>;
+  /** Fair admission to argon2: waiting hashes in all, and per client address. */
+  hashQueue: { max: number; perClient: number };
+  quotas: { sessionsPerUser: number; todosPerUser: number };
   /** Express `trust proxy` value: false, true, a hop count or a list of addresses/subnets. */
   trustProxy: boolean | number | string[];
   admin: { email: string | undefined; password: string | undefined; name: string };
@@ -188,6 +252,17 @@ function parseTrustProxy(value: string): Config['trustProxy'] {
     .split(',')
     .map((item) => item.trim())
     .filter(Boolean);
+}
+
+function rateLimitsOf(parsed: Record<string, RateLimit | undefined>): Config['rateLimits'] {
+  const entries = Object.keys(RATE_LIMIT_DEFAULTS).map((operation) => [
+    operation,
+    {
+      ip: parsed[rateLimitEnvName(operation, 'ip')],
+      account: parsed[rateLimitEnvName(operation, 'account')],
+    },
+  ]);
+  return Object.fromEntries(entries) as Config['rateLimits'];
 }
 
 /** Validates the environment; throws `ConfigError` listing every problem at once. */
@@ -260,6 +335,13 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     problems.push('CORS_ORIGINS may not contain * in production');
   }
 
+  const trustProxy = parseTrustProxy(env.TRUST_PROXY);
+  if (isProduction && trustProxy === true) {
+    warnings.push(
+      'TRUST_PROXY=true believes any X-Forwarded-For a client writes: every per-address limit can then be dodged by sending a new address each time. Set the number of proxy hops or the proxy addresses instead',
+    );
+  }
+
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {
@@ -297,8 +379,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       maxFailuresPerAccount: env.LOGIN_MAX_FAILURES,
       maxFailuresPerIp: env.LOGIN_MAX_FAILURES_PER_IP,
       windowSeconds: env.LOGIN_FAILURE_WINDOW,
+      deviceTtlSeconds: env.LOGIN_DEVICE_TTL,
     },
-    trustProxy: parseTrustProxy(env.TRUST_PROXY),
+    rateLimits: rateLimitsOf(env as unknown as Record<string, RateLimit | undefined>),
+    hashQueue: { max: env.ARGON2_QUEUE_MAX, perClient: env.ARGON2_QUEUE_PER_CLIENT },
+    quotas: { sessionsPerUser: env.MAX_SESSIONS_PER_USER, todosPerUser: env.MAX_TODOS_PER_USER },
+    trustProxy,
     admin: { email: env.ADMIN_EMAIL, password: env.ADMIN_PASSWORD, name: env.ADMIN_NAME },
     graphql: {
       maxDepth: env.GRAPHQL_MAX_DEPTH,

@@ -5,6 +5,7 @@ import { type Connection } from './common/pagination';
 import { type RequestMeta } from './common/request-meta';
 import { type Caller, authenticate } from './auth/authenticate';
 import { InternalError, PublicError, TokenRejectedError } from './common/errors';
+import { readDeviceCookie } from './auth/device-cookie';
 import { summarize } from './http/request-logging';
 import { type Services } from './services';
 import { type OwnerPageKey } from './todos/todo.service';
@@ -57,7 +58,13 @@ export function createContextFunction(services: Services) {
     return {
       user: caller?.user,
       sessionId: caller?.sessionId,
-      meta: { requestId, ip: req.ip, userAgent: req.headers['user-agent'] },
+      meta: {
+        requestId,
+        ip: req.ip,
+        userAgent: req.headers['user-agent'],
+        clientRequestId: req.clientRequestId,
+        deviceToken: readDeviceCookie(req),
+      },
       services,
       loaders: new Loaders(services),
       req,

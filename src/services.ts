@@ -8,9 +8,11 @@ import { type KeyRing, loadKeyRing } from './auth/keys';
 import { LoginThrottle } from './auth/login-throttle';
 import { PasswordHasher } from './auth/passwords';
 import { PrincipalCache } from './auth/principal-cache';
+import { RateLimits } from './auth/rate-limits';
 import { SessionService } from './auth/session.service';
 import { TokenService } from './auth/tokens';
 import { TodoService } from './todos/todo.service';
+import { AdminGuard } from './users/admin-guard';
 import { UserService, findPrincipalById } from './users/user.service';
 
 /** Every long-lived collaborator, built once per app and shared by all requests. */
@@ -27,21 +29,35 @@ export interface Services {
   users: UserService;
   todos: TodoService;
   auth: AuthService;
+  /** Calls per address and per account for anonymous and password-hashing operations. */
+  limits: RateLimits;
+  adminGuard: AdminGuard;
 }
 
 export function createServices(config: Config, logger: Logger): Services {
   const keys = loadKeyRing(config.jwt);
   const tokens = new TokenService(keys, config.jwt, config.tokens);
-  const passwords = new PasswordHasher(config.argon2);
+  const passwords = new PasswordHasher(config.argon2, config.hashQueue);
   const principals = new PrincipalCache(config.tokens.revalidateSeconds, findPrincipalById);
   const audit = new AuditService(config.auditRetentionSeconds, logger);
-  const sessions = new SessionService(tokens, config.tokens, audit);
+  const sessions = new SessionService(tokens, config.tokens, audit, config.quotas.sessionsPerUser);
   // Models live on mongoose's default connection, which connectDatabase opens.
-  const throttle = new LoginThrottle(mongoose.connection, config.loginThrottle);
+  const throttle = new LoginThrottle(mongoose.connection, config.loginThrottle, tokens);
+  const limits = new RateLimits(mongoose.connection, config.rateLimits);
   const credentials = new Credentials(passwords, throttle, principals, sessions, audit, logger);
-  const todos = new TodoService();
-  const users = new UserService(credentials, sessions, todos);
-  const auth = new AuthService(users, sessions, tokens, passwords, credentials, audit);
+  const todos = new TodoService(config.quotas.todosPerUser);
+  const adminGuard = new AdminGuard();
+  const users = new UserService(credentials, sessions, todos, adminGuard);
+  const auth = new AuthService(
+    users,
+    sessions,
+    tokens,
+    passwords,
+    credentials,
+    audit,
+    limits,
+    throttle,
+  );
   return {
     config,
     logger,
@@ -55,5 +71,7 @@ export function createServices(config: Config, logger: Logger): Services {
     users,
     todos,
     auth,
+    limits,
+    adminGuard,
   };
 }

@@ -1,6 +1,7 @@
 import { type Logger } from 'pino';
 import { type Types } from 'mongoose';
 import { type Connection, type PageRequest, paginate } from '../common/pagination';
+import { CLIENT_REQUEST_ID_MAX, IP_MAX, USER_AGENT_MAX, clip } from '../common/clip';
 import { type RequestMeta } from '../common/request-meta';
 import { AuditEventModel, type AuditEventRecord, type AuditEventType } from './audit.model';
 import { type AuditEventView, toAuditEventView } from './audit.type';
@@ -33,6 +34,7 @@ export class AuditService {
         userId,
         actorId,
         requestId: meta.requestId,
+        clientRequestId: meta.clientRequestId,
         ip: meta.ip,
         ...entry.details,
       },
@@ -43,9 +45,10 @@ export class AuditService {
       userId,
       actorId,
       details: entry.details ?? null,
-      ip: meta.ip ?? null,
-      userAgent: meta.userAgent ?? null,
+      ip: clip(meta.ip, IP_MAX),
+      userAgent: clip(meta.userAgent, USER_AGENT_MAX),
       requestId: meta.requestId,
+      clientRequestId: clip(meta.clientRequestId, CLIENT_REQUEST_ID_MAX),
       expiresAt: new Date(Date.now() + this.retentionSeconds * 1000),
     });
   }

@@ -30,8 +30,17 @@ export class AuditEventView {
   @Field(() => String, { nullable: true, description: 'Client User-Agent header.' })
   userAgent!: string | null;
 
-  @Field(() => String, { nullable: true, description: 'Request id, to find the log lines.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Request id the server gave the request, to find the log lines.',
+  })
   requestId!: string | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: "The caller's own X-Request-Id, as sent (clipped); not verified.",
+  })
+  clientRequestId!: string | null;
 
   @Field(() => JSONObjectResolver, { nullable: true, description: 'Event-specific facts.' })
   details!: Record<string, unknown> | null;
@@ -51,6 +60,7 @@ export function toAuditEventView(record: AuditEventRecord): AuditEventView {
     ip: record.ip ?? null,
     userAgent: record.userAgent ?? null,
     requestId: record.requestId ?? null,
+    clientRequestId: record.clientRequestId ?? null,
     details: (record.details as Record<string, unknown> | null) ?? null,
     createdAt: record.createdAt,
   };

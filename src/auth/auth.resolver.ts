@@ -6,6 +6,7 @@ import { type Principal } from '../users/principal';
 import { CurrentUser } from './auth-checker';
 import { type IssuedTokens } from './auth.service';
 import { AuthPayload, RegisterInput, SessionType } from './auth.types';
+import { setDeviceCookie } from './device-cookie';
 import { clearRefreshCookie, readRefreshCookie, setRefreshCookie } from './refresh-cookie';
 
 @Resolver()
@@ -111,6 +112,13 @@ export class AuthResolver {
   private deliver(issued: IssuedTokens, ctx: Context): AuthPayload {
     const { refreshInCookie, refreshTtlSeconds } = ctx.services.config.tokens;
     if (refreshInCookie) setRefreshCookie(ctx.res, issued.refreshToken, refreshTtlSeconds);
+    if (issued.deviceToken) {
+      setDeviceCookie(
+        ctx.res,
+        issued.deviceToken,
+        ctx.services.config.loginThrottle.deviceTtlSeconds,
+      );
+    }
     return {
       accessToken: issued.accessToken,
       refreshToken: refreshInCookie ? null : issued.refreshToken,

@@ -17,6 +17,8 @@ import { type UserService } from '../users/user.service';
 import { type Principal } from '../users/principal';
 import { type RegisterInput } from './auth.types';
 import { type Credentials } from './credentials';
+import { type LoginThrottle } from './login-throttle';
+import { type RateLimits } from './rate-limits';
 import { type PasswordHasher } from './passwords';
 import { type SessionService } from './session.service';
 import { type TokenService } from './tokens';
@@ -27,6 +29,8 @@ export interface IssuedTokens {
   refreshToken: string;
   expiresIn: number;
   user: Principal;
+  /** A device cookie for the client that just signed in with its password. */
+  deviceToken?: string;
 }
 
 export class AuthService {
@@ -37,23 +41,28 @@ export class AuthService {
     private readonly passwords: PasswordHasher,
     private readonly credentials: Credentials,
     private readonly audit: AuditService,
+    private readonly limits: RateLimits,
+    private readonly throttle: LoginThrottle,
   ) {}
 
   async register(input: RegisterInput, meta: RequestMeta): Promise<IssuedTokens> {
+    await this.limits.consume('register', { ip: meta.ip, account: input.email });
     const email = validate(emailSchema, input.email, 'email');
     const password = validate(passwordSchema, input.password, 'password');
     const name = validate(nameSchema, input.name, 'name');
+    // Hashed before the unique index is asked, so a taken email costs what a new one costs.
     const user = await this.users.create({
       email,
       name,
       role: Role.CUSTOMER,
-      passwordHash: await this.passwords.hash(password),
+      passwordHash: await this.passwords.hash(password, meta.ip),
     });
     await this.audit.record({ type: 'USER_REGISTERED', userId: user.id }, meta);
-    return this.issue(user, meta);
+    return this.signIn(user, meta);
   }
 
   async login(rawEmail: string, rawPassword: string, meta: RequestMeta): Promise<IssuedTokens> {
+    await this.limits.consume('login', { ip: meta.ip, account: rawEmail });
     // Longer than any password we accept: refuse before hashing megabytes, and say why.
     if ([...rawPassword].length > PASSWORD_MAX) {
       throw new BadUserInputError(
@@ -63,7 +72,7 @@ export class AuthService {
     }
     const { user } = await this.credentials.verifyPassword(rawEmail, rawPassword, meta, 'login');
     await this.audit.record({ type: 'LOGIN_SUCCEEDED', userId: user.id }, meta);
-    return this.issue(user, meta);
+    return this.signIn(user, meta);
   }
 
   async refresh(refreshToken: string, meta: RequestMeta): Promise<IssuedTokens> {
@@ -108,6 +117,7 @@ export class AuthService {
     newPassword: string,
     meta: RequestMeta,
   ): Promise<IssuedTokens> {
+    await this.limits.consume('changePassword', { ip: meta.ip, account: user.id });
     const next = validate(passwordSchema, newPassword, 'newPassword');
     // Guessing the current password here is a login attempt like any other.
     const account = await this.credentials.verifyPassword(
@@ -116,17 +126,24 @@ export class AuthService {
       meta,
       'changePassword',
     );
-    if (await this.passwords.verify(account.passwordHash, next)) {
+    if (await this.passwords.verify(account.passwordHash, next, meta.ip)) {
       throw new BadUserInputError(
         'The new password must differ from the current one',
         'newPassword',
       );
     }
     const updated = await this.credentials.revokeAll(user.id, 'password-changed', meta, {
-      set: { passwordHash: await this.passwords.hash(next) },
+      set: { passwordHash: await this.passwords.hash(next, meta.ip) },
     });
     if (!updated) throw new InvalidCredentialsError();
-    return this.issue(updated, meta);
+    return this.signIn(updated, meta);
+  }
+
+  /** A sign-in with a password: the client becomes a trusted one of the account (LoginThrottle). */
+  private async signIn(user: Principal, meta: RequestMeta): Promise<IssuedTokens> {
+    await this.throttle.remember(user.id, meta);
+    const issued = await this.issue(user, meta);
+    return { ...issued, deviceToken: this.throttle.deviceToken(user.id) };
   }
 
   private async issue(user: Principal, meta: RequestMeta): Promise<IssuedTokens> {

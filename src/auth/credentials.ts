@@ -1,14 +1,14 @@
 import { createHash } from 'node:crypto';
 import { type Types } from 'mongoose';
 import { type Logger } from 'pino';
-import { InvalidCredentialsError } from '../common/errors';
+import { InvalidCredentialsError, TooManyRequestsError } from '../common/errors';
 import { PASSWORD_MAX, canonicalEmail } from '../common/validation';
 import { type RequestMeta } from '../common/request-meta';
 import { type AuditEventType } from '../audit/audit.model';
 import { type AuditService } from '../audit/audit.service';
 import { PUBLIC_USER_FIELDS, type Principal, toPrincipal } from '../users/principal';
 import { UserModel, type UserRecord } from '../users/user.model';
-import { type LoginThrottle, LoginThrottledError } from './login-throttle';
+import { type LoginThrottle, LoginThrottledError, type Reservation } from './login-throttle';
 import { type PasswordHasher } from './passwords';
 import { type PrincipalCache } from './principal-cache';
 import { type SessionService } from './session.service';
@@ -91,7 +91,7 @@ export class Credentials {
   }
 
   /**
-   * The one password check (login, changePassword): throttle, lookup, verify, re-hash, audit.
+   * The one password check (login, changePassword): lookup, throttle, verify, re-hash, audit.
    * An unknown email and a wrong password give one error and cost the same argon2 work, so
    * neither the answer nor its timing tells whether the account exists.
    */
@@ -107,9 +107,15 @@ export class Credentials {
     const password = rawPassword.normalize('NFKC');
     const emailHash = hashForLog(email);
 
-    let succeeded: () => Promise<void>;
+    const record = await UserModel.findOne(
+      { email },
+      { ...PUBLIC_USER_FIELDS, passwordHash: 1 },
+    ).lean<UserRecord>();
+    const trustedClient = await this.throttle.trustedClient(record?._id, meta);
+
+    let reservation: Reservation;
     try {
-      succeeded = await this.throttle.attempt(email, meta.ip);
+      reservation = await this.throttle.attempt(email, meta.ip, trustedClient);
     } catch (error) {
       // One event per window, so a throttled attacker cannot fill the audit log.
       if (error instanceof LoginThrottledError && error.firstRefusal) {
@@ -118,13 +124,16 @@ export class Credentials {
       throw error;
     }
 
-    const record = await UserModel.findOne(
-      { email },
-      { ...PUBLIC_USER_FIELDS, passwordHash: 1 },
-    ).lean<UserRecord>();
-    const ok = record
-      ? await this.passwords.verify(record.passwordHash, password)
-      : await this.passwords.verifyUnknown(password);
+    let ok: boolean;
+    try {
+      ok = record
+        ? await this.passwords.verify(record.passwordHash, password, meta.ip)
+        : await this.passwords.verifyUnknown(password, meta.ip);
+    } catch (error) {
+      // Refused by the hashing queue: no password was checked, so no attempt was spent.
+      await reservation.release();
+      throw error;
+    }
     if (!record || !ok) {
       await this.audit.record(
         { type: 'LOGIN_FAILED', userId: record?._id ?? null, details: { emailHash, via } },
@@ -133,17 +142,23 @@ export class Credentials {
       throw new InvalidCredentialsError();
     }
 
-    await succeeded();
+    await reservation.succeeded();
     let passwordHash = record.passwordHash;
     if (this.passwords.needsRehash(passwordHash)) {
       // Parameters were raised since this hash was made; the plain password is at hand only now.
       // Not a credential event: the password is the same, so no token needs to end.
-      passwordHash = await this.passwords.hash(password);
-      await UserModel.updateOne(
-        { _id: record._id, passwordHash: record.passwordHash },
-        { $set: { passwordHash } },
-      );
-      this.logger.info({ userId: record._id.toHexString() }, 'password re-hashed');
+      try {
+        passwordHash = await this.passwords.hash(password, meta.ip);
+        await UserModel.updateOne(
+          { _id: record._id, passwordHash: record.passwordHash },
+          { $set: { passwordHash } },
+        );
+        this.logger.info({ userId: record._id.toHexString() }, 'password re-hashed');
+      } catch (error) {
+        // The hashing queue is full: the password was right; re-hash at a later login.
+        if (!(error instanceof TooManyRequestsError)) throw error;
+        passwordHash = record.passwordHash;
+      }
     }
     return { user: toPrincipal(record), passwordHash };
   }

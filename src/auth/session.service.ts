@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { Types } from 'mongoose';
 import { type Config } from '../config';
 import { InvalidRefreshTokenError, NotFoundError } from '../common/errors';
+import { IP_MAX, USER_AGENT_MAX, clip } from '../common/clip';
 import { type RequestMeta } from '../common/request-meta';
 import { type AuditService } from '../audit/audit.service';
 import { type SessionType } from './auth.types';
@@ -20,9 +21,6 @@ export interface RotatedSession extends IssuedRefreshToken {
 
 const hashTokenId = (tokenId: string) => createHash('sha256').update(tokenId).digest('base64url');
 
-/** Keeps stored strings bounded whatever a client sends in its headers. */
-const clip = (value: string | undefined, max: number) => (value ? value.slice(0, max) : null);
-
 /**
  * Refresh-token families (RFC 9700 §4.14.2): each login starts a family; each refresh spends
  * the presented token and issues the next one in a single conditional update, so two
@@ -34,6 +32,8 @@ export class SessionService {
     private readonly tokens: TokenService,
     private readonly ttl: Config['tokens'],
     private readonly audit: AuditService,
+    /** MAX_SESSIONS_PER_USER: a new sign-in beyond it ends the oldest ones. */
+    private readonly maxSessions = Number.POSITIVE_INFINITY,
   ) {}
 
   async start(
@@ -51,10 +51,11 @@ export class SessionService {
       absoluteExpiresAt,
       expiresAt: this.idleDeadline(now, absoluteExpiresAt),
       lastUsedAt: new Date(now),
-      userAgent: clip(meta.userAgent, 512),
-      ip: clip(meta.ip, 64),
+      userAgent: clip(meta.userAgent, USER_AGENT_MAX),
+      ip: clip(meta.ip, IP_MAX),
     });
     const sessionId = session._id.toHexString();
+    await this.endBeyondLimit(userId, now);
     return {
       sessionId,
       refreshToken: this.tokens.signRefresh(userId, sessionId, tokenId, absoluteExpiresAt),
@@ -74,8 +75,8 @@ export class SessionService {
           tokenHash: hashTokenId(nextTokenId),
           lastUsedAt: new Date(now),
           expiresAt: this.idleDeadline(now, absoluteExpiresAt),
-          userAgent: clip(meta.userAgent, 512),
-          ip: clip(meta.ip, 64),
+          userAgent: clip(meta.userAgent, USER_AGENT_MAX),
+          ip: clip(meta.ip, IP_MAX),
         },
       },
       { projection: { credentialVersion: 1 } },
@@ -189,6 +190,22 @@ export class SessionService {
       );
     }
     throw new InvalidRefreshTokenError();
+  }
+
+  /** Ends the oldest active sessions of the user beyond MAX_SESSIONS_PER_USER. */
+  private async endBeyondLimit(userId: string, now: number): Promise<void> {
+    const surplus = await SessionModel.find(
+      { user: userId, revokedAt: null, expiresAt: { $gt: new Date(now) } },
+      { _id: 1 },
+    )
+      .sort({ createdAt: -1, _id: -1 })
+      .skip(this.maxSessions)
+      .lean();
+    if (surplus.length === 0) return;
+    await SessionModel.updateMany(
+      { _id: { $in: surplus.map((session) => session._id) }, revokedAt: null },
+      { $set: { revokedAt: new Date(now), revokedReason: 'session-limit' } },
+    );
   }
 
   private idleDeadline(now: number, absoluteExpiresAt: Date): Date {

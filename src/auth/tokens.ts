@@ -14,6 +14,8 @@ import { type KeyRing } from './keys';
 
 const ACCESS_TYPE = 'at+jwt';
 const REFRESH_TYPE = 'rt+jwt';
+/** A device cookie (OWASP "device cookies"): this client signed in to `sub` before. */
+const DEVICE_TYPE = 'dv+jwt';
 /** Longer than any token we mint; a longer header value is refused before any parsing. */
 export const MAX_TOKEN_LENGTH = 4096;
 
@@ -78,6 +80,16 @@ export class TokenService {
   signRefresh(userId: string, sessionId: string, tokenId: string, expiresAt: Date): string {
     const lifetime = Math.max(1, Math.floor((expiresAt.getTime() - Date.now()) / 1000));
     return this.sign({ sid: sessionId }, REFRESH_TYPE, userId, tokenId, lifetime);
+  }
+
+  signDevice(userId: string, lifetimeSeconds: number): string {
+    return this.sign({}, DEVICE_TYPE, userId, randomUUID(), lifetimeSeconds);
+  }
+
+  /** The device cookie's user and device id, or undefined for anything not a valid one. */
+  verifyDevice(token: string): { userId: string; deviceId: string } | undefined {
+    const result = this.verify(token, DEVICE_TYPE);
+    return typeof result === 'string' ? undefined : { userId: result.sub!, deviceId: result.jti! };
   }
 
   /** Verifies an access token; throws the 401 the contract asks for. */

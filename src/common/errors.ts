@@ -121,9 +121,9 @@ export class BadUserInputError extends PublicError {
 }
 
 export class TooManyRequestsError extends PublicError {
-  constructor(retryAfterSeconds: number) {
+  constructor(retryAfterSeconds: number, message = 'Too many failed attempts; try again later') {
     const seconds = Math.max(1, Math.ceil(retryAfterSeconds));
-    super('Too many failed attempts; try again later', {
+    super(message, {
       extensions: {
         code: ErrorCode.TOO_MANY_REQUESTS,
         retryAfter: seconds,

@@ -20,6 +20,37 @@ export const ensureBody: RequestHandler = (req, _res, next) => {
   next();
 };
 
+/** Deeper than any input this schema takes; JSON nested deeper is refused before GraphQL. */
+export const MAX_BODY_DEPTH = 32;
+
+/** True when `value` nests objects or arrays deeper than `max` (iterative: no stack to blow). */
+export function nestedDeeperThan(value: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [current, depth] = stack.pop()!;
+    if (current === null || typeof current !== 'object') continue;
+    if (depth >= max) return true;
+    for (const child of Object.values(current)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
+/**
+ * Refuses bodies nested deeper than MAX_BODY_DEPTH (say `variables` 10,000 levels deep in
+ * 20 KB): graphql-js and JSON.stringify walk them recursively and would overflow the stack.
+ */
+export const boundedDepth: RequestHandler = (req, res, next) => {
+  if (!nestedDeeperThan(req.body, MAX_BODY_DEPTH)) return next();
+  res.status(400).json({
+    errors: [
+      {
+        message: `Request body nested deeper than ${MAX_BODY_DEPTH} levels`,
+        extensions: { code: ErrorCode.BAD_REQUEST },
+      },
+    ],
+  });
+};
+
 /**
  * Runs middleware one after the other as one router layer. Express 5's router matches the
  * path again for every layer it dispatches; middleware that always runs together need not

@@ -4,8 +4,10 @@ import { type Logger } from 'pino';
 
 declare module 'node:http' {
   interface IncomingMessage {
-    /** Request id: the caller's `x-request-id` when it is sane, else a new UUID. */
+    /** Request id, generated here for every request (never the caller's). */
     id?: string;
+    /** The caller's own `x-request-id`, when it is sane: logged and audited beside ours. */
+    clientRequestId?: string;
   }
 }
 
@@ -35,9 +37,12 @@ export function requestLogging(logger: Logger): RequestHandler {
   const lines = logger.child({}, { redact: { paths: [] } });
   return (req, res, next) => {
     const incoming = req.headers['x-request-id'];
-    const id =
-      typeof incoming === 'string' && ACCEPTABLE_ID.test(incoming) ? incoming : randomUUID();
+    // A client may write any id, also another request's: it is kept, but never as ours.
+    const clientRequestId =
+      typeof incoming === 'string' && ACCEPTABLE_ID.test(incoming) ? incoming : undefined;
+    const id = randomUUID();
     req.id = id;
+    req.clientRequestId = clientRequestId;
     res.setHeader('x-request-id', id);
     // Read now: Express rewrites req.url while it routes through mounted middleware.
     const { method, path } = req;
@@ -49,6 +54,7 @@ export function requestLogging(logger: Logger): RequestHandler {
       const status = res.statusCode;
       const line = {
         requestId: id,
+        clientRequestId,
         method,
         path,
         status,

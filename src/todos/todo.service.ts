@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
 import { Types } from 'mongoose';
-import { NotFoundError } from '../common/errors';
+import { BadUserInputError, NotFoundError } from '../common/errors';
 import {
   type Connection,
   NEWEST_FIRST,
@@ -48,12 +48,28 @@ const visibleTo = (viewer: Principal, id: Types.ObjectId) =>
   viewer.role === Role.ADMIN ? { _id: id } : { _id: id, owner: new Types.ObjectId(viewer.id) };
 
 export class TodoService {
+  /** MAX_TODOS_PER_USER. */
+  constructor(private readonly maxPerOwner = Number.POSITIVE_INFINITY) {}
+
+  /**
+   * Stored first, then counted: a todo that finds more than the quota created before it
+   * (itself included) is taken back. So concurrent creates cannot overshoot the quota, which
+   * a count before the insert would allow.
+   */
   async create(owner: Principal, title: string): Promise<TodoType> {
     const record = await TodoModel.create({
       title: validate(titleSchema, title, 'title'),
       completed: false,
       owner: owner.id,
     });
+    const rank = await TodoModel.countDocuments({ owner: record.owner, _id: { $lte: record._id } });
+    if (rank > this.maxPerOwner) {
+      await TodoModel.deleteOne({ _id: record._id });
+      throw new BadUserInputError(
+        `You have reached the limit of ${this.maxPerOwner} todos; delete some first`,
+        'input',
+      );
+    }
     return toTodo(record.toObject());
   }
 

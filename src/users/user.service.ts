@@ -6,7 +6,8 @@ import { type RequestMeta } from '../common/request-meta';
 import { type Credentials } from '../auth/credentials';
 import { type SessionService } from '../auth/session.service';
 import { type TodoService } from '../todos/todo.service';
-import { type Role } from './role';
+import { type AdminGuard } from './admin-guard';
+import { Role } from './role';
 import { UserModel, type UserRecord } from './user.model';
 import { PUBLIC_USER_FIELDS, type Principal, toPrincipal } from './principal';
 
@@ -39,13 +40,15 @@ export class UserService {
     private readonly credentials: Credentials,
     private readonly sessions: SessionService,
     private readonly todos: TodoService,
+    private readonly admins: AdminGuard,
   ) {}
 
   /** Creates an account; the unique index, not a prior lookup, decides a duplicate email. */
   async create(user: NewUser): Promise<Principal> {
     try {
-      const created = await UserModel.create(user);
-      return toPrincipal(created);
+      const created = toPrincipal(await UserModel.create(user));
+      if (created.role === Role.ADMIN) await this.admins.added(created.id);
+      return created;
     } catch (error) {
       if (isDuplicateKey(error)) {
         throw new BadUserInputError('This email is already registered', 'email');
@@ -83,15 +86,33 @@ export class UserService {
     }
     const before = await this.findPrincipal(id);
     if (!before) throw new NotFoundError('User');
-    if (before.role === role) return before;
-    // The new role must not ride on tokens minted for the old one: end them all.
+    if (before.role === role) {
+      // Also repairs an admin the guard lost track of (see AdminGuard).
+      if (role === Role.ADMIN) await this.admins.added(before.id);
+      return before;
+    }
+    if (before.role === Role.ADMIN) await this.leaveAdmins(actor, before.id);
+    // The new role must not ride on tokens minted for the old one: end them all. The `where`
+    // makes a role that changed since `before` was read a no-op rather than a wrong audit.
     const after = await this.credentials.revokeAll(id, 'role-changed', meta, {
       set: { role },
+      where: { role: before.role },
       actorId: actor.id,
       details: { from: before.role, to: role },
     });
     if (!after) throw new NotFoundError('User');
+    if (role === Role.ADMIN) await this.admins.added(after.id);
     return after;
+  }
+
+  /** Before an admin is demoted or deleted: refused if no other admin would remain. */
+  private async leaveAdmins(actor: Principal, targetId: string): Promise<void> {
+    if (!(await this.admins.remove(actor.id, targetId))) {
+      throw new BadUserInputError(
+        'At least one admin must remain, and only a current admin can remove another',
+        'id',
+      );
+    }
   }
 
   /**
@@ -104,6 +125,9 @@ export class UserService {
     if (actor.id === id.toHexString()) {
       throw new BadUserInputError('Admins cannot delete their own account', 'id');
     }
+    const target = await this.findPrincipal(id);
+    if (!target) throw new NotFoundError('User');
+    if (target.role === Role.ADMIN) await this.leaveAdmins(actor, target.id);
     const revoked = await this.credentials.revokeAll(id, 'user-deleted', meta, {
       actorId: actor.id,
     });

@@ -43,6 +43,10 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     NODE_ENV: 'test',
     JWT_SECRET: randomBytes(32).toString('base64url'),
     AUTH_REVALIDATE_SECONDS: '0',
+    // Every test client is 127.0.0.1: suites register far more accounts than one real address
+    // would. Suites about these limits set their own.
+    RATE_LIMIT_REGISTER_PER_IP: '10000/1h',
+    ARGON2_QUEUE_PER_CLIENT: '64',
     ...env,
   });
   // The production logger (same redaction), writing into memory at level info or finer.

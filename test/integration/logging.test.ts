@@ -9,13 +9,15 @@ const requestLines = () =>
   t.logs.filter((line) => line.msg === 'request completed' || line.msg === 'request failed');
 
 describe('request logging', () => {
-  it("echoes the caller's x-request-id and logs one line for the request under it", async () => {
+  it("gives every request its own id and logs the caller's x-request-id beside it", async () => {
     const res = await gql(t.url, ME, {}, { headers: { 'x-request-id': 'trace-abc.123' } });
-    expect(res.headers.get('x-request-id')).toBe('trace-abc.123');
+    const id = res.headers.get('x-request-id');
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
     await new Promise((resolve) => setImmediate(resolve));
-    const lines = requestLines().filter((line) => line.requestId === 'trace-abc.123');
+    const lines = requestLines().filter((line) => line.clientRequestId === 'trace-abc.123');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({
+      requestId: id,
       method: 'POST',
       path: '/graphql',
       status: 200,
