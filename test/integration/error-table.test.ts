@@ -12,7 +12,7 @@ import { codeOf, gql } from '../helpers/graphql';
 describe('the error table', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await startTestApp({ LOGIN_MAX_FAILURES: '3' });
+    t = await startTestApp({ LOGIN_MAX_FAILURES: '3', REFRESH_REUSE_GRACE: '0' });
   });
   afterAll(async () => {
     await t.stop();

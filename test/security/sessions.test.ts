@@ -22,7 +22,9 @@ import {
 let t: TestApp;
 let admin: SignedIn;
 beforeAll(async () => {
-  t = await startTestApp();
+  // Replays here are immediate; the grace window for a client racing itself is off so that
+  // they count as reuse (test/clients/refresh-grace.test.ts covers the window).
+  t = await startTestApp({ REFRESH_REUSE_GRACE: '0' });
   admin = await signInAdmin(t);
 });
 afterAll(async () => {
