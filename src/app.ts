@@ -8,7 +8,7 @@ import express, { type Express } from 'express';
 import helmet from 'helmet';
 import { type Logger } from 'pino';
 import { type Config } from './config';
-import { type Context, createContextFunction } from './context';
+import { type Context, authenticationPlugin, createContextFunction } from './context';
 import { createFormatError, errorReportingPlugin } from './graphql/errors';
 import { queryLimits } from './graphql/limits';
 import { bodyErrors, boundedDepth, ensureBody, inSequence } from './http/body';
@@ -52,6 +52,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     validationRules: limits.validationRules,
     formatError: createFormatError(config.isProduction),
     plugins: [
+      authenticationPlugin,
       ...limits.plugins,
       errorReportingPlugin(logger),
       // Per-field cache hints are unused here and would add a hook to every field.
@@ -96,7 +97,16 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     inSequence(
       // Without allowed origins there is nothing for cors to add; skip it rather than run it.
       ...(corsOrigins.length > 0
-        ? [cors({ origin: corsOrigins, credentials: true, maxAge: 600 })]
+        ? [
+            cors({
+              origin: corsOrigins,
+              credentials: true,
+              maxAge: 600,
+              // Browser code may read these: when to retry, why a token was refused, and the
+              // id that finds a request in the log.
+              exposedHeaders: ['Retry-After', 'WWW-Authenticate', 'X-Request-Id'],
+            }),
+          ]
         : []),
       express.json({ limit: config.graphql.bodyLimit }),
       ensureBody,

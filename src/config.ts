@@ -118,6 +118,7 @@ const envSchema = z.object({
   REFRESH_TOKEN_TTL: duration('7d'),
   REFRESH_TOKEN_IDLE_TTL: duration('3d'),
   REFRESH_TOKEN_COOKIE: bool(false),
+  REFRESH_REUSE_GRACE: int(10, 0, 60),
   AUTH_REVALIDATE_SECONDS: int(5, 0, 300),
 
   ARGON2_MEMORY_KIB: int(19456, 19456, 1048576),
@@ -183,6 +184,8 @@ export interface Config {
     refreshIdleTtlSeconds: number;
     refreshInCookie: boolean;
     revalidateSeconds: number;
+    /** A refresh token spent less than this long ago is answered, not treated as reuse. */
+    refreshReuseGraceSeconds: number;
   };
   argon2: { memoryCost: number; timeCost: number; parallelism: number };
   loginThrottle: {
@@ -369,6 +372,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       refreshIdleTtlSeconds: env.REFRESH_TOKEN_IDLE_TTL,
       refreshInCookie: env.REFRESH_TOKEN_COOKIE,
       revalidateSeconds: env.AUTH_REVALIDATE_SECONDS,
+      refreshReuseGraceSeconds: env.REFRESH_REUSE_GRACE,
     },
     argon2: {
       memoryCost: env.ARGON2_MEMORY_KIB,

@@ -3,12 +3,23 @@ import { type InferSchemaType, Schema, type Types, model } from 'mongoose';
 /**
  * One document per login: a refresh-token family. Only the SHA-256 of the current token's id
  * is stored, so a database leak does not hand out usable refresh tokens. Rotation replaces
- * `tokenHash` in one conditional update; presenting any earlier token of the family is reuse.
+ * `tokenHash` in one conditional update; presenting an earlier token of the family is reuse,
+ * unless it was spent within the grace window (session.service).
  */
 const sessionSchema = new Schema(
   {
     user: { type: Schema.Types.ObjectId, ref: 'User', required: true },
     tokenHash: { type: String, required: true },
+    /** The current token's generation (0 at login, +1 per rotation). */
+    generation: { type: Number },
+    /**
+     * Hashes of the last few spent tokens and when each was spent: one presented again within
+     * REFRESH_REUSE_GRACE is a client racing itself (two tabs, a retried request), not a copy.
+     */
+    recentlySpent: {
+      type: [{ _id: false, tokenHash: String, spentAt: Date }],
+      default: undefined,
+    },
     /**
      * The user's credential version when the family started. A family outlives no credential
      * event: once the user's version moves on, its refresh tokens are refused, even if the

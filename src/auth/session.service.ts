@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { Types } from 'mongoose';
 import { type Config } from '../config';
 import { InvalidRefreshTokenError, NotFoundError } from '../common/errors';
@@ -7,7 +7,7 @@ import { type RequestMeta } from '../common/request-meta';
 import { type AuditService } from '../audit/audit.service';
 import { type SessionType } from './auth.types';
 import { SessionModel, type SessionRecord } from './session.model';
-import { type RefreshClaims, type TokenService } from './tokens';
+import { type RefreshClaims, type RefreshGeneration, type TokenService } from './tokens';
 
 export interface IssuedRefreshToken {
   sessionId: string;
@@ -22,10 +22,28 @@ export interface RotatedSession extends IssuedRefreshToken {
 const hashTokenId = (tokenId: string) => createHash('sha256').update(tokenId).digest('base64url');
 
 /**
+ * A generation's token id follows from the family secret (carried only inside the family's own
+ * signed tokens, never stored) and the generation number. So the current token can be issued
+ * again to a caller racing the one that rotated it, while the database still holds only hashes.
+ */
+const tokenIdOf = ({ family, generation }: RefreshGeneration) =>
+  createHmac('sha256', family).update(String(generation)).digest('base64url');
+
+const newFamilySecret = () => randomBytes(32).toString('base64url');
+
+/**
+ * Spent tokens remembered per family for the grace window. Clients refresh once per access
+ * token lifetime, so more rotations than this within REFRESH_REUSE_GRACE (at most 60 s) do not
+ * happen in honest use; an older one presented again counts as reuse.
+ */
+const SPENT_KEPT = 8;
+
+/**
  * Refresh-token families (RFC 9700 §4.14.2): each login starts a family; each refresh spends
- * the presented token and issues the next one in a single conditional update, so two
- * concurrent refreshes with one token cannot both win. Presenting a token that was already
- * spent means it was copied: the whole family ends.
+ * the presented token and issues the next one in a single conditional update, so the family
+ * moves forward by exactly one generation per token. A token spent within REFRESH_REUSE_GRACE
+ * (two tabs sharing a cookie, a retry after a lost response) is answered with the family's
+ * current token; one spent longer ago means it was copied: the whole family ends.
  */
 export class SessionService {
   constructor(
@@ -43,10 +61,11 @@ export class SessionService {
     const userId = user.id;
     const now = Date.now();
     const absoluteExpiresAt = new Date(now + this.ttl.refreshTtlSeconds * 1000);
-    const tokenId = randomUUID();
+    const position = { family: newFamilySecret(), generation: 0 };
     const session = await SessionModel.create({
       user: userId,
-      tokenHash: hashTokenId(tokenId),
+      tokenHash: hashTokenId(tokenIdOf(position)),
+      generation: position.generation,
       credentialVersion: user.credentialVersion,
       absoluteExpiresAt,
       expiresAt: this.idleDeadline(now, absoluteExpiresAt),
@@ -58,39 +77,60 @@ export class SessionService {
     await this.endBeyondLimit(userId, now);
     return {
       sessionId,
-      refreshToken: this.tokens.signRefresh(userId, sessionId, tokenId, absoluteExpiresAt),
+      refreshToken: this.sign(userId, sessionId, position, absoluteExpiresAt),
     };
   }
 
-  /** Spends `refreshToken` and returns its successor; throws UNAUTHENTICATED otherwise. */
+  /**
+   * Spends `refreshToken` and returns its successor, or the family's current token when it was
+   * spent within the grace window; throws UNAUTHENTICATED otherwise.
+   */
   async rotate(refreshToken: string, meta: RequestMeta): Promise<RotatedSession> {
     const claims = this.tokens.verifyRefresh(refreshToken);
     const now = Date.now();
     const absoluteExpiresAt = new Date(claims.exp * 1000);
-    const nextTokenId = randomUUID();
+    // A token minted before generations existed starts its family secret here.
+    const next = {
+      family: claims.fam ?? newFamilySecret(),
+      generation: (claims.gen ?? 0) + 1,
+    };
     const rotated = await SessionModel.findOneAndUpdate(
       this.currentTokenFilter(claims, now),
       {
         $set: {
-          tokenHash: hashTokenId(nextTokenId),
+          tokenHash: hashTokenId(tokenIdOf(next)),
+          generation: next.generation,
           lastUsedAt: new Date(now),
           expiresAt: this.idleDeadline(now, absoluteExpiresAt),
           userAgent: clip(meta.userAgent, USER_AGENT_MAX),
           ip: clip(meta.ip, IP_MAX),
         },
+        $push: {
+          recentlySpent: {
+            $each: [{ tokenHash: hashTokenId(claims.jti), spentAt: new Date(now) }],
+            $slice: -SPENT_KEPT,
+          },
+        },
       },
       { projection: { credentialVersion: 1 } },
     ).lean();
-    if (!rotated) return this.refuse(claims, now, meta);
-    return {
-      userId: claims.sub,
-      sessionId: claims.sid,
-      credentialVersion: rotated.credentialVersion,
-      refreshToken: this.tokens.signRefresh(claims.sub, claims.sid, nextTokenId, absoluteExpiresAt),
-    };
+    if (rotated) {
+      return {
+        userId: claims.sub,
+        sessionId: claims.sid,
+        credentialVersion: rotated.credentialVersion,
+        refreshToken: this.sign(claims.sub, claims.sid, next, absoluteExpiresAt),
+      };
+    }
+    const current = await this.currentWithinGrace(claims, now);
+    if (current) return current;
+    return this.refuse(claims, now, meta);
   }
 
-  /** Ends the session `refreshToken` belongs to (logout); a spent token ends the family. */
+  /**
+   * Ends the session `refreshToken` belongs to (logout). A token spent within the grace window
+   * still names its session; one spent longer ago ends the family as reuse.
+   */
   async end(
     refreshToken: string,
     meta: RequestMeta,
@@ -100,7 +140,17 @@ export class SessionService {
     // A signed-in caller may only end their own sessions with this.
     if (callerId !== undefined && claims.sub !== callerId) throw new InvalidRefreshTokenError();
     const now = Date.now();
-    const result = await SessionModel.updateOne(this.currentTokenFilter(claims, now), {
+    const filter =
+      this.graceSeconds(claims) > 0
+        ? {
+            ...this.aliveFamilyFilter(claims, now),
+            $or: [
+              { tokenHash: hashTokenId(claims.jti) },
+              { recentlySpent: this.spentWithinGrace(claims, now) },
+            ],
+          }
+        : this.currentTokenFilter(claims, now);
+    const result = await SessionModel.updateOne(filter, {
       $set: { revokedAt: new Date(now), revokedReason: 'logout' },
     });
     if (result.modifiedCount === 0) return this.refuse(claims, now, meta);
@@ -157,29 +207,68 @@ export class SessionService {
     await SessionModel.deleteMany({ user: userId });
   }
 
-  /** The session whose current token is exactly this one, alive and unrevoked. */
-  private currentTokenFilter(claims: RefreshClaims, now: number) {
+  /** The token's session, alive and unrevoked. */
+  private aliveFamilyFilter(claims: RefreshClaims, now: number) {
     return {
       _id: new Types.ObjectId(claims.sid),
       user: new Types.ObjectId(claims.sub),
-      tokenHash: hashTokenId(claims.jti),
       revokedAt: null,
       expiresAt: { $gt: new Date(now) },
     };
   }
 
+  /** The session whose current token is exactly this one, alive and unrevoked. */
+  private currentTokenFilter(claims: RefreshClaims, now: number) {
+    return { ...this.aliveFamilyFilter(claims, now), tokenHash: hashTokenId(claims.jti) };
+  }
+
+  /** Grace applies only to tokens whose family secret lets the current token be re-issued. */
+  private graceSeconds(claims: RefreshClaims): number {
+    return claims.fam === undefined ? 0 : this.ttl.refreshReuseGraceSeconds;
+  }
+
+  private spentWithinGrace(claims: RefreshClaims, now: number) {
+    const since = new Date(now - this.graceSeconds(claims) * 1000);
+    return { $elemMatch: { tokenHash: hashTokenId(claims.jti), spentAt: { $gt: since } } };
+  }
+
   /**
-   * A signed token of ours that is not its family's current one was spent before: someone
-   * holds a copy. End the family (if still alive) and refuse.
+   * The presented token was spent moments ago by a caller racing this one: hand out the
+   * family's current token again (same id, so whichever copy is used next rotates the family
+   * once). Nothing is written: the family has already moved forward.
+   */
+  private async currentWithinGrace(
+    claims: RefreshClaims,
+    now: number,
+  ): Promise<RotatedSession | undefined> {
+    if (this.graceSeconds(claims) === 0) return undefined;
+    const session = await SessionModel.findOne(
+      { ...this.aliveFamilyFilter(claims, now), recentlySpent: this.spentWithinGrace(claims, now) },
+      { tokenHash: 1, generation: 1, credentialVersion: 1 },
+    ).lean();
+    if (!session || typeof session.generation !== 'number') return undefined;
+    const current = { family: claims.fam!, generation: session.generation };
+    // The current token must be of the presented token's family (always so for tokens we
+    // minted; checked because the secret comes from the token).
+    if (hashTokenId(tokenIdOf(current)) !== session.tokenHash) return undefined;
+    return {
+      userId: claims.sub,
+      sessionId: claims.sid,
+      credentialVersion: session.credentialVersion,
+      refreshToken: this.sign(claims.sub, claims.sid, current, new Date(claims.exp * 1000)),
+    };
+  }
+
+  /**
+   * A signed token of ours that is neither its family's current one nor spent within the grace
+   * window was spent before: someone holds a copy. End the family (if still alive) and refuse.
    */
   private async refuse(claims: RefreshClaims, now: number, meta: RequestMeta): Promise<never> {
     const revoked = await SessionModel.updateOne(
       {
-        _id: new Types.ObjectId(claims.sid),
-        user: new Types.ObjectId(claims.sub),
+        ...this.aliveFamilyFilter(claims, now),
         tokenHash: { $ne: hashTokenId(claims.jti) },
-        revokedAt: null,
-        expiresAt: { $gt: new Date(now) },
+        $nor: [{ recentlySpent: this.spentWithinGrace(claims, now) }],
       },
       { $set: { revokedAt: new Date(now), revokedReason: 'reuse' } },
     );
@@ -205,6 +294,21 @@ export class SessionService {
     await SessionModel.updateMany(
       { _id: { $in: surplus.map((session) => session._id) }, revokedAt: null },
       { $set: { revokedAt: new Date(now), revokedReason: 'session-limit' } },
+    );
+  }
+
+  private sign(
+    userId: string,
+    sessionId: string,
+    position: RefreshGeneration,
+    absoluteExpiresAt: Date,
+  ): string {
+    return this.tokens.signRefresh(
+      userId,
+      sessionId,
+      tokenIdOf(position),
+      absoluteExpiresAt,
+      position,
     );
   }
 

@@ -37,6 +37,15 @@ export interface RefreshClaims {
   sid: string;
   jti: string;
   exp: number;
+  /** The family secret and this token's generation (absent in tokens minted before them). */
+  fam?: string;
+  gen?: number;
+}
+
+/** Where a refresh token stands in its family; its id is derived from both (session.service). */
+export interface RefreshGeneration {
+  family: string;
+  generation: number;
 }
 
 type Failure = 'expired' | 'invalid';
@@ -77,9 +86,16 @@ export class TokenService {
     return this.sign(payload, ACCESS_TYPE, user.id, randomUUID(), this.ttl.accessTtlSeconds);
   }
 
-  signRefresh(userId: string, sessionId: string, tokenId: string, expiresAt: Date): string {
+  signRefresh(
+    userId: string,
+    sessionId: string,
+    tokenId: string,
+    expiresAt: Date,
+    position: RefreshGeneration,
+  ): string {
     const lifetime = Math.max(1, Math.floor((expiresAt.getTime() - Date.now()) / 1000));
-    return this.sign({ sid: sessionId }, REFRESH_TYPE, userId, tokenId, lifetime);
+    const payload = { sid: sessionId, fam: position.family, gen: position.generation };
+    return this.sign(payload, REFRESH_TYPE, userId, tokenId, lifetime);
   }
 
   signDevice(userId: string, lifetimeSeconds: number): string {
@@ -123,7 +139,11 @@ export class TokenService {
     if (
       typeof result === 'string' ||
       typeof result.sid !== 'string' ||
-      !/^[0-9a-f]{24}$/.test(result.sid)
+      !/^[0-9a-f]{24}$/.test(result.sid) ||
+      // Both or neither: a generation means nothing without its family.
+      (result.fam === undefined) !== (result.gen === undefined) ||
+      (result.fam !== undefined && typeof result.fam !== 'string') ||
+      (result.gen !== undefined && !Number.isSafeInteger(result.gen))
     ) {
       throw new InvalidRefreshTokenError();
     }

@@ -77,7 +77,10 @@ export function errorReportingPlugin(logger: Logger): ApolloServerPlugin<Context
           summarize(contextValue.res, {
             operationName,
             userId: contextValue.user?.id,
-            outcome: errors?.[0] ? String(errors[0].extensions?.code ?? 'ERROR') : 'OK',
+            // A refused token names why (TOKEN_EXPIRED, INVALID_TOKEN) rather than only the code.
+            outcome: errors?.[0]
+              ? String(errors[0].extensions?.reason ?? errors[0].extensions?.code ?? 'ERROR')
+              : 'OK',
           });
           for (const error of errors ?? []) {
             if (error.extensions?.code === ErrorCode.INTERNAL_SERVER_ERROR) {

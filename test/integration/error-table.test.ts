@@ -20,7 +20,7 @@ import { codeOf, gql } from '../helpers/graphql';
  * in depth elsewhere are repeated here in their simplest form, so this file reads as the table.
  */
 describe('the error table', () => {
-  const t = useTestApp({ LOGIN_MAX_FAILURES: '3' });
+  const t = useTestApp({ LOGIN_MAX_FAILURES: '3', REFRESH_REUSE_GRACE: '0' });
 
   it('no user on a field that needs one: UNAUTHENTICATED', async () => {
     const res = await gql(t.url, ME);

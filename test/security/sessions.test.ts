@@ -24,7 +24,9 @@ import { base64url, databaseSnapshot, decodeJwt } from './support';
  * confusion on the refresh side, and revocation after every credential event.
  */
 
-const t = useTestApp();
+// Replays here are immediate; the grace window for a client racing itself is off so that they
+// count as reuse (test/clients/refresh-grace.test.ts covers the window).
+const t = useTestApp({ REFRESH_REUSE_GRACE: '0' });
 let admin: SignedIn;
 beforeAll(async () => {
   admin = await signInAdmin(t);

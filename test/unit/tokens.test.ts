@@ -84,6 +84,7 @@ describe('access tokens', () => {
       sessionId,
       'token-id',
       new Date(Date.now() + 60_000),
+      { family: 'family-secret', generation: 0 },
     );
     expect(reasonOf(() => tokens.verifyAccess(refresh))).toBe('INVALID_TOKEN');
     expect(() => tokens.verifyRefresh(tokens.signAccess(user, sessionId))).toThrow(
