@@ -37,9 +37,14 @@ function nextRequestId(): number {
 export class ClientConnection {
   private readonly framer = new MessageFramer();
 
+  /**
+   * @param whenDurable runs a reply once every change made so far is on disk (at once without a
+   *   dbpath), so no write is acknowledged that a crash could lose.
+   */
   constructor(
     private readonly socket: Socket,
     private readonly context: ExecutionContext,
+    private readonly whenDurable: (reply: () => void) => void,
   ) {
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -68,9 +73,12 @@ export class ClientConnection {
   }
 
   private write(parts: Buffer[]): void {
-    this.socket.cork();
-    for (const part of parts) this.socket.write(part);
-    this.socket.uncork();
+    this.whenDurable(() => {
+      if (this.socket.destroyed) return;
+      this.socket.cork();
+      for (const part of parts) this.socket.write(part);
+      this.socket.uncork();
+    });
   }
 
   private replyMsg(responseTo: number, body: Buffer): void {
@@ -79,7 +87,7 @@ export class ClientConnection {
 
   private failAndClose(responseTo: number, error: CommandError): void {
     this.replyMsg(responseTo, serializeDocument(error.toReply()));
-    this.socket.end();
+    this.whenDurable(() => this.socket.end());
   }
 
   private handle(raw: Buffer): void {

@@ -4,6 +4,7 @@ import { type ServerState } from './commands/context';
 import { ClientConnection } from './connection';
 import { CursorRegistry } from './cursors';
 import { Catalog } from './storage/catalog';
+import { Journal } from './storage/journal';
 import { DEFAULT_TTL_MONITOR_INTERVAL_MS, startTtlMonitor } from './ttl-monitor';
 
 export interface EmbeddedServerOptions {
@@ -13,6 +14,13 @@ export interface EmbeddedServerOptions {
   host?: string;
   /** Period of the TTL monitor. Default 60000, like mongod. */
   ttlMonitorIntervalMs?: number;
+  /**
+   * Directory of the journal (mongod's `--dbpath`): data survives restarts and `kill -9`.
+   * Unset: everything stays in memory.
+   */
+  dbpath?: string;
+  /** Compact the journal once it is this large (and twice its last snapshot). Default 64 MB. */
+  compactMinBytes?: number;
 }
 
 const CURSOR_SWEEP_INTERVAL_MS = 60_000;
@@ -30,11 +38,16 @@ export class EmbeddedMongoServer {
   private connectionsCreated = 0;
   private readonly startedAt = Date.now();
   private stopTimers: (() => void)[] = [];
+  private journal: Journal | undefined;
+  private readonly dbpath: string | undefined;
+  private readonly compactMinBytes: number | undefined;
 
   constructor(options: EmbeddedServerOptions = {}) {
     this.host = options.host ?? '127.0.0.1';
     this.requestedPort = options.port ?? 27017;
     this.ttlIntervalMs = options.ttlMonitorIntervalMs ?? DEFAULT_TTL_MONITOR_INTERVAL_MS;
+    this.dbpath = options.dbpath;
+    this.compactMinBytes = options.compactMinBytes;
     this.tcp = createServer((socket) => this.accept(socket));
   }
 
@@ -61,22 +74,36 @@ export class EmbeddedMongoServer {
     this.sockets.add(socket);
     socket.on('close', () => this.sockets.delete(socket));
     this.connectionsCreated++;
-    new ClientConnection(socket, {
-      catalog: this.catalog,
-      cursors: this.cursors,
-      server: this.state(),
-      connection: {
-        id: this.connectionsCreated,
-        remoteAddress: `${socket.remoteAddress}:${socket.remotePort}`,
+    const journal = this.journal;
+    new ClientConnection(
+      socket,
+      {
+        catalog: this.catalog,
+        cursors: this.cursors,
+        server: this.state(),
+        connection: {
+          id: this.connectionsCreated,
+          remoteAddress: `${socket.remoteAddress}:${socket.remotePort}`,
+        },
       },
-    });
+      journal ? (reply) => journal.whenDurable(reply) : (reply) => reply(),
+    );
   }
 
   async listen(): Promise<void> {
+    if (this.dbpath !== undefined) {
+      this.journal = Journal.open(this.dbpath, this.catalog, {
+        compactMinBytes: this.compactMinBytes,
+      });
+    }
     await new Promise<void>((resolve, reject) => {
-      this.tcp.once('error', reject);
+      const onError = (err: Error) => {
+        void this.journal?.close();
+        reject(err);
+      };
+      this.tcp.once('error', onError);
       this.tcp.listen(this.requestedPort, this.host, () => {
-        this.tcp.off('error', reject);
+        this.tcp.off('error', onError);
         resolve();
       });
     });
@@ -88,7 +115,7 @@ export class EmbeddedMongoServer {
     this.stopTimers.push(() => clearInterval(sweep));
   }
 
-  /** Stops listening, drops every client connection and forgets all data. */
+  /** Stops listening, drops every client connection; data is forgotten unless kept in a dbpath. */
   async stop(): Promise<void> {
     for (const stop of this.stopTimers) stop();
     this.stopTimers = [];
@@ -96,5 +123,7 @@ export class EmbeddedMongoServer {
     for (const socket of this.sockets) socket.destroy();
     await closed;
     this.cursors.clear();
+    await this.journal?.close();
+    this.journal = undefined;
   }
 }

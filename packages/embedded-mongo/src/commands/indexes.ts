@@ -199,7 +199,8 @@ function checkIdIndex(spec: Doc): boolean {
   return checkAgainst(spec, ID_INDEX_SPEC);
 }
 
-function buildIndex(spec: Doc): SecondaryIndex {
+/** The index a (normalized) spec describes; also how the journal rebuilds indexes. */
+export function buildIndex(spec: Doc): SecondaryIndex {
   return new SecondaryIndex({
     spec,
     fields: Object.keys(spec.key as Doc),
@@ -241,7 +242,7 @@ const createIndexes: CommandHandler = (cmd, ctx) => {
       built.push(spec.name as string);
     }
   } catch (err) {
-    for (const indexName of built) collection.indexes.delete(indexName);
+    for (const indexName of built) collection.dropIndex(indexName);
     if (err instanceof CommandError && err.code === ErrorCode.DuplicateKey) {
       throw new CommandError(
         err.code,
@@ -290,7 +291,7 @@ const dropIndexes: CommandHandler = (cmd, ctx) => {
   const nIndexesWas = collection.indexSpecs.length;
   const target = cmd.index;
   if (target === '*') {
-    collection.indexes.clear();
+    for (const indexName of [...collection.indexes.keys()]) collection.dropIndex(indexName);
     return { nIndexesWas, msg: 'non-_id indexes dropped for collection', ok: 1 };
   }
   let names: string[];
@@ -320,7 +321,7 @@ const dropIndexes: CommandHandler = (cmd, ctx) => {
       throw new CommandError(ErrorCode.IndexNotFound, `index not found with name [${indexName}]`);
     }
   }
-  for (const indexName of names) collection.indexes.delete(indexName);
+  for (const indexName of names) collection.dropIndex(indexName);
   return { nIndexesWas, ok: 1 };
 };
 
