@@ -17,7 +17,7 @@ export interface SignedIn {
 export const uniqueEmail = (prefix = 'user') => `${prefix}-${randomUUID().slice(0, 8)}@example.com`;
 
 export async function register(
-  t: TestApp,
+  t: Pick<TestApp, 'url'>,
   overrides: Partial<{ email: string; password: string; name: string }> = {},
 ): Promise<SignedIn> {
   const input = {
@@ -45,7 +45,7 @@ export async function register(
 }
 
 export async function login(
-  t: TestApp,
+  t: Pick<TestApp, 'url'>,
   email: string,
   password: string,
   headers?: Record<string, string>,

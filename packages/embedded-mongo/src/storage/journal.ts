@@ -229,6 +229,22 @@ function acquireLock(dir: string): () => void {
   };
 }
 
+/**
+ * Empties a dbpath (the next start begins with no data), refusing while a server uses it.
+ * Everything in the directory goes, including files others keep next to the data.
+ */
+export function resetDbpath(dir: string): void {
+  if (!fs.existsSync(dir)) return;
+  const release = acquireLock(dir);
+  try {
+    for (const name of fs.readdirSync(dir)) {
+      if (name !== LOCK_NAME) fs.rmSync(path.join(dir, name), { recursive: true, force: true });
+    }
+  } finally {
+    release();
+  }
+}
+
 export interface JournalOptions {
   /** Compact once the journal is this large (and twice its last snapshot). */
   compactMinBytes?: number;
