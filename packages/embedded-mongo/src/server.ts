@@ -1,7 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 
 import { type ServerState } from './commands/context';
-import { ClientConnection } from './connection';
+import { ClientConnection, type ConnectionLimits } from './connection';
 import { CursorRegistry } from './cursors';
 import { Catalog } from './storage/catalog';
 import { Journal } from './storage/journal';
@@ -21,6 +21,12 @@ export interface EmbeddedServerOptions {
   dbpath?: string;
   /** Compact the journal once it is this large (and twice its last snapshot). Default 64 MB. */
   compactMinBytes?: number;
+  /** Connections beyond this many are closed on arrival. Default 1000. */
+  maxConnections?: number;
+  /** Bytes of half-received messages held across all connections. Default 256 MB. */
+  maxBufferedBytes?: number;
+  /** A half-received message idle this long closes its connection. Default 30000. */
+  halfSentMessageTimeoutMs?: number;
 }
 
 const CURSOR_SWEEP_INTERVAL_MS = 60_000;
@@ -41,6 +47,8 @@ export class EmbeddedMongoServer {
   private journal: Journal | undefined;
   private readonly dbpath: string | undefined;
   private readonly compactMinBytes: number | undefined;
+  private readonly maxConnections: number;
+  private readonly limits: ConnectionLimits;
 
   constructor(options: EmbeddedServerOptions = {}) {
     this.host = options.host ?? '127.0.0.1';
@@ -48,6 +56,12 @@ export class EmbeddedMongoServer {
     this.ttlIntervalMs = options.ttlMonitorIntervalMs ?? DEFAULT_TTL_MONITOR_INTERVAL_MS;
     this.dbpath = options.dbpath;
     this.compactMinBytes = options.compactMinBytes;
+    this.maxConnections = options.maxConnections ?? 1000;
+    this.limits = {
+      maxBufferedBytes: options.maxBufferedBytes ?? 256 * 1024 * 1024,
+      halfSentTimeoutMs: options.halfSentMessageTimeoutMs ?? 30_000,
+      usage: { buffered: 0 },
+    };
     this.tcp = createServer((socket) => this.accept(socket));
   }
 
@@ -71,6 +85,11 @@ export class EmbeddedMongoServer {
   }
 
   private accept(socket: Socket): void {
+    if (this.sockets.size >= this.maxConnections) {
+      // As mongod past maxIncomingConnections: the newcomer is closed, everyone else is served.
+      socket.destroy();
+      return;
+    }
     this.sockets.add(socket);
     socket.on('close', () => this.sockets.delete(socket));
     this.connectionsCreated++;
@@ -87,6 +106,7 @@ export class EmbeddedMongoServer {
         },
       },
       journal ? (reply) => journal.whenDurable(reply) : (reply) => reply(),
+      this.limits,
     );
   }
 

@@ -11,6 +11,7 @@ import {
   valuesEqual,
 } from '../bson-values';
 import { badValue, CommandError, ErrorCode, unsupported } from '../errors';
+import { deadlineChecked } from '../limits';
 import { type CompiledFilter } from '../query/filter';
 import { parseSort, type SortField, sortDocuments } from '../query/sort';
 import { type IndexEntry, type SecondaryIndex } from './index-store';
@@ -368,8 +369,9 @@ export class Collection {
     const reverseNatural = natural && sortFields[0].dir === -1;
     if (natural) sortFields = [];
     const plan = natural ? undefined : this.plan(compiled.filter, sortFields);
-    const source: Iterable<Doc> =
-      plan?.docs ?? (reverseNatural ? [...this.docs.values()].reverse() : this.docs.values());
+    const source = deadlineChecked<Doc>(
+      plan?.docs ?? (reverseNatural ? [...this.docs.values()].reverse() : this.docs.values()),
+    );
     const matches = plan?.exact ? () => true : compiled.test;
     const within = options.within;
     const test = within ? (doc: Doc) => within(doc) && matches(doc) : matches;
