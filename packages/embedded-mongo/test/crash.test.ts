@@ -88,7 +88,7 @@ describeEmbeddedOnly('crash safety: SIGKILL while writing', () => {
   beforeAll(() => {
     compiled = compiledPackage();
     dbpath = fs.mkdtempSync(path.join(os.tmpdir(), 'embedded-mongo-crash-'));
-  });
+  }, 120_000);
   afterAll(() => {
     compiled?.dispose();
     fs.rmSync(dbpath, { recursive: true, force: true });

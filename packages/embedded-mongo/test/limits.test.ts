@@ -2,6 +2,9 @@ import { startEmbeddedServer } from '../src';
 import { type AnyDoc, describeEmbeddedOnly, serverError, useDriver } from './harness';
 import { header, OP_MSG, opMsg, RawClient } from './raw-wire';
 
+// Large documents and thousands of inserts are slow on a loaded machine.
+jest.setTimeout(120_000);
+
 describe('limits: a request over a limit gets an error, everyone else is served', () => {
   const h = useDriver();
 
