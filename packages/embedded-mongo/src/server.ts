@@ -4,7 +4,7 @@ import { type ServerState } from './commands/context';
 import { ClientConnection, type ConnectionLimits } from './connection';
 import { CursorRegistry } from './cursors';
 import { Catalog } from './storage/catalog';
-import { Journal } from './storage/journal';
+import { DbpathInUseError, Journal } from './storage/journal';
 import { DEFAULT_TTL_MONITOR_INTERVAL_MS, startTtlMonitor } from './ttl-monitor';
 
 export interface EmbeddedServerOptions {
@@ -30,6 +30,11 @@ export interface EmbeddedServerOptions {
 }
 
 const CURSOR_SWEEP_INTERVAL_MS = 60_000;
+/**
+ * How long a start waits for another process to release the dbpath: `npm run dev` restarts the
+ * API, whose previous database child may still be closing its journal.
+ */
+const LOCK_WAIT_MS = 5_000;
 
 /** An in-memory MongoDB-compatible server listening on TCP. */
 export class EmbeddedMongoServer {
@@ -112,9 +117,19 @@ export class EmbeddedMongoServer {
 
   async listen(): Promise<void> {
     if (this.dbpath !== undefined) {
-      this.journal = Journal.open(this.dbpath, this.catalog, {
-        compactMinBytes: this.compactMinBytes,
-      });
+      const giveUpAt = Date.now() + LOCK_WAIT_MS;
+      for (;;) {
+        try {
+          this.journal = Journal.open(this.dbpath, this.catalog, {
+            compactMinBytes: this.compactMinBytes,
+          });
+          break;
+        } catch (err) {
+          const otherProcess = err instanceof DbpathInUseError && !err.sameProcess;
+          if (!otherProcess || Date.now() > giveUpAt) throw err;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      }
     }
     await new Promise<void>((resolve, reject) => {
       const onError = (err: Error) => {

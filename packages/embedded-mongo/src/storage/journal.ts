@@ -197,6 +197,16 @@ function processAlive(pid: number): boolean {
   }
 }
 
+/** The dbpath's lock is held by another live process (which may be on its way out). */
+export class DbpathInUseError extends StorageError {
+  constructor(
+    message: string,
+    readonly sameProcess: boolean,
+  ) {
+    super(message);
+  }
+}
+
 const lockedInThisProcess = new Set<string>();
 
 /**
@@ -206,8 +216,9 @@ const lockedInThisProcess = new Set<string>();
 function acquireLock(dir: string): () => void {
   const file = path.join(dir, LOCK_NAME);
   const inUse = (pid: number | string) =>
-    new StorageError(
+    new DbpathInUseError(
       `The dbpath ${dir} is in use by another embedded server (pid ${pid}); two servers cannot share one dbpath.`,
+      pid === process.pid,
     );
   if (lockedInThisProcess.has(file)) throw inUse(process.pid);
   let fd: number;
