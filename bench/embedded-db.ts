@@ -1,6 +1,10 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 import mongoose, { type Connection, Schema, type Types } from 'mongoose';
 
-import { spawnEmbeddedServer } from '@graphql-auth-api/embedded-mongo';
+import { spawnEmbeddedServer, startEmbeddedServer } from '@graphql-auth-api/embedded-mongo';
 
 interface BenchUser {
   email: string;
@@ -132,10 +136,78 @@ export async function benchEmbeddedDb(opts: {
           .limit(20)
           .lean(),
       );
+    Object.assign(results, await benchPersistence(phaseMs, large));
     return results;
   } finally {
     if (opts.uri) await conn?.dropDatabase();
     await conn?.close();
     await server?.stop();
+  }
+}
+
+/** Milliseconds from forking a server to its "ready": journal replay included. */
+async function timedStart(dbpath?: string) {
+  const start = performance.now();
+  const server = await spawnEmbeddedServer({ port: 0, dbpath });
+  return { server, ms: Math.round(performance.now() - start) };
+}
+
+/**
+ * The same server with `--dbpath`: inserts acknowledged only after fsync (one at a time, and
+ * eight at once, which group commit serves with shared fsyncs), and the time a restart takes
+ * to replay 100k documents.
+ */
+async function benchPersistence(phaseMs: number, large: number): Promise<Record<string, number>> {
+  const dbpath = mkdtempSync(join(tmpdir(), 'bench-embedded-dbpath-'));
+  const results: Record<string, number> = {};
+  const empty = await timedStart();
+  await empty.server.stop();
+  results['start ms, in memory'] = empty.ms;
+  let { server } = await timedStart(dbpath);
+  let conn: Connection | undefined;
+  try {
+    conn = await mongoose.createConnection(server.uri, { dbName: 'bench-dbpath' }).asPromise();
+    const users = conn.collection('users');
+    await users.createIndex({ email: 1 }, { unique: true });
+    let inserted = 0;
+    results['insertOne/s (--dbpath)'] = await opsPerSecond(phaseMs, () =>
+      users.insertOne({ email: `single${inserted++}@example.com`, name: 'single' }),
+    );
+    results['insertOne/s, 8 concurrent (--dbpath)'] =
+      (await opsPerSecond(phaseMs, () =>
+        Promise.all(
+          Array.from({ length: 8 }, () =>
+            users.insertOne({ email: `single${inserted++}@example.com`, name: 'single' }),
+          ),
+        ),
+      )) * 8;
+    const bulkStart = performance.now();
+    for (let start = 0; start < large; start += 5_000) {
+      await users.insertMany(
+        Array.from({ length: 5_000 }, (_, i) => ({ email: email(start + i), name: `user ${i}` })),
+      );
+    }
+    results['insertMany docs/s (--dbpath)'] = Math.round(
+      (large * 1000) / (performance.now() - bulkStart),
+    );
+    await conn.close();
+    conn = undefined;
+    await server.stop();
+    const restarted = await timedStart(dbpath);
+    server = restarted.server;
+    results['restart ms @100k docs (--dbpath)'] = restarted.ms;
+    await server.stop();
+    // The replay alone, without forking a process and loading its modules.
+    const replayStart = performance.now();
+    const inProcess = await startEmbeddedServer({ port: 0, dbpath });
+    results['journal replay ms @100k docs (in process)'] = Math.round(
+      performance.now() - replayStart,
+    );
+    await inProcess.stop();
+    return results;
+  } finally {
+    await conn?.close();
+    await server.stop();
+    rmSync(dbpath, { recursive: true, force: true });
   }
 }

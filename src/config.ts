@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { parseDurationSeconds } from './common/duration';
 
@@ -101,6 +102,7 @@ const envSchema = z.object({
   HOST: z.string().default('0.0.0.0'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
   MONGODB_URI: optionalString,
+  EMBEDDED_DB_PATH: z.string().min(1).default('.data/db'),
 
   JWT_ALGORITHM: z.enum(['HS256', 'RS256', 'ES256']).default('HS256'),
   JWT_SECRET: optionalString,
@@ -163,6 +165,8 @@ export interface Config {
   logLevel: string;
   /** Unset outside production: the embedded database is started instead. */
   mongodbUri: string | undefined;
+  /** Where the embedded database keeps its data (absolute); undefined: in memory. */
+  embeddedDbPath: string | undefined;
   jwt: {
     algorithm: JwtAlgorithm;
     /** HS256: the current secret and the ones still accepted for verification. */
@@ -177,6 +181,11 @@ export interface Config {
     clockToleranceSeconds: number;
     /** True when the secret was generated for this process (development only). */
     secretWasGenerated: boolean;
+    /**
+     * Development without JWT_SECRET, with the embedded database on disk: the generated secret
+     * is kept in this file (next to the data), so tokens survive restarts as the data does.
+     */
+    secretFile: string | undefined;
   };
   tokens: {
     accessTtlSeconds: number;
@@ -285,8 +294,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     problems.push('MONGODB_URI is required in production (the embedded database is in memory)');
   }
 
+  const embeddedDbPath =
+    env.EMBEDDED_DB_PATH === ':memory:' ? undefined : resolve(env.EMBEDDED_DB_PATH);
   let secret = env.JWT_SECRET;
   let secretWasGenerated = false;
+  let secretFile: string | undefined;
   const privateKey = readPem(env.JWT_PRIVATE_KEY, env.JWT_PRIVATE_KEY_FILE, 'JWT_PRIVATE_KEY');
   const publicKey = readPem(env.JWT_PUBLIC_KEY, env.JWT_PUBLIC_KEY_FILE, 'JWT_PUBLIC_KEY');
   const previousPem = readPem(
@@ -304,9 +316,15 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       } else {
         secret = randomBytes(48).toString('base64url');
         secretWasGenerated = true;
-        warnings.push(
-          'JWT_SECRET is not set: using a random secret for this process; tokens stop working on restart',
-        );
+        const keep = env.NODE_ENV === 'development' && !env.MONGODB_URI && embeddedDbPath;
+        if (keep) {
+          secretFile = join(embeddedDbPath, 'dev-jwt-secret');
+          warnings.push(`JWT_SECRET is not set: using a development secret kept in ${secretFile}`);
+        } else {
+          warnings.push(
+            'JWT_SECRET is not set: using a random secret for this process; tokens stop working on restart',
+          );
+        }
       }
     } else if (weak(secret)) {
       const message = `JWT_SECRET is too short: at least ${MIN_SECRET_BYTES} bytes (256 bits) of random data`;
@@ -354,6 +372,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     host: env.HOST,
     logLevel: env.LOG_LEVEL ?? (env.NODE_ENV === 'test' ? 'silent' : 'info'),
     mongodbUri: env.MONGODB_URI,
+    embeddedDbPath,
     jwt: {
       algorithm: env.JWT_ALGORITHM,
       secret,
@@ -365,6 +384,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       audience: env.JWT_AUDIENCE,
       clockToleranceSeconds: env.JWT_CLOCK_TOLERANCE,
       secretWasGenerated,
+      secretFile,
     },
     tokens: {
       accessTtlSeconds: env.ACCESS_TOKEN_TTL,

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { type Logger } from 'pino';
 import { createServer } from 'node:http';
 import { createApp } from './app';
+import { withPersistedDevelopmentSecret } from './auth/dev-secret';
 import { ConfigError, loadConfig } from './config';
 import { connectDatabase, disconnectDatabase } from './db/connect';
 import { type SpawnedEmbeddedServer, spawnEmbeddedDatabase } from './db/embedded';
@@ -15,18 +16,21 @@ const EMBEDDED_DB_NAME = 'graphql-auth-api';
 async function main(): Promise<void> {
   // A local .env (never committed) fills in what the environment leaves unset.
   if (existsSync('.env')) process.loadEnvFile('.env');
-  const config = loadConfig();
+  const loaded = loadConfig();
+  const config = { ...loaded, jwt: withPersistedDevelopmentSecret(loaded.jwt) };
   const logger = createLogger(config);
   for (const warning of config.warnings) logger.warn(warning);
 
   let embedded: SpawnedEmbeddedServer | undefined;
   let uri = config.mongodbUri;
   if (!uri) {
-    embedded = await spawnEmbeddedDatabase();
+    embedded = await spawnEmbeddedDatabase(config.embeddedDbPath);
     uri = embedded.uri;
     logger.warn(
-      { uri: `${embedded.uri}${EMBEDDED_DB_NAME}` },
-      'MONGODB_URI is not set: using the embedded MongoDB-compatible server; data is in memory and goes away on exit',
+      { uri: `${embedded.uri}${EMBEDDED_DB_NAME}`, dbpath: config.embeddedDbPath },
+      config.embeddedDbPath
+        ? `MONGODB_URI is not set: using the embedded MongoDB-compatible server; data is kept in ${config.embeddedDbPath}`
+        : 'MONGODB_URI is not set: using the embedded MongoDB-compatible server; data is in memory and goes away on exit',
     );
   }
   await connectDatabase(uri, embedded ? { dbName: EMBEDDED_DB_NAME } : {});

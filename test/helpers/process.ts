@@ -20,9 +20,12 @@ export function uriWithDatabase(uri: string, dbName: string): string {
   return url.toString();
 }
 
+/** The port in the "ready" line of development's human-readable (pino-pretty) log. */
+const PRETTY_READY = /GraphQL API ready at http:\/\/localhost:(\d+)\//;
+
 /**
  * Runs the real entry point (`src/index.ts`) in its own process, in production mode with JSON
- * logs, and resolves once it listens.
+ * logs (unless `env` says otherwise), and resolves once it listens.
  */
 export function startApiProcess(env: Record<string, string>): Promise<ApiProcess> {
   const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/index.ts'], {
@@ -49,7 +52,9 @@ export function startApiProcess(env: Record<string, string>): Promise<ApiProcess
         try {
           entry = JSON.parse(line) as Record<string, unknown>;
         } catch {
-          continue;
+          const ready = PRETTY_READY.exec(line);
+          if (!ready) continue;
+          entry = { port: Number(ready[1]), msg: 'GraphQL API ready' };
         }
         logs.push(entry);
         if (typeof entry.port === 'number' && String(entry.msg).startsWith('GraphQL API ready')) {

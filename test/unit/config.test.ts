@@ -55,6 +55,19 @@ describe('configuration', () => {
     expect(config.warnings.join(' ')).toMatch(/JWT_SECRET is not set/);
   });
 
+  it('keeps the development secret next to the embedded data, and only there', () => {
+    const dev = loadConfig({ EMBEDDED_DB_PATH: '/tmp/some-data/db' });
+    expect(dev.embeddedDbPath).toBe('/tmp/some-data/db');
+    expect(dev.jwt.secretFile).toBe('/tmp/some-data/db/dev-jwt-secret');
+    expect(loadConfig({}).embeddedDbPath).toMatch(/[/\\]\.data[/\\]db$/);
+    const inMemory = loadConfig({ EMBEDDED_DB_PATH: ':memory:' });
+    expect(inMemory.embeddedDbPath).toBeUndefined();
+    expect(inMemory.jwt.secretFile).toBeUndefined();
+    expect(loadConfig({ NODE_ENV: 'test' }).jwt.secretFile).toBeUndefined();
+    expect(loadConfig({ MONGODB_URI: 'mongodb://db/x' }).jwt.secretFile).toBeUndefined();
+    expect(loadConfig({ JWT_SECRET: strongSecret }).jwt.secretFile).toBeUndefined();
+  });
+
   it('refuses to start in production without a secret or a database', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(ConfigError);
     try {

@@ -16,6 +16,16 @@ import { type Reply, serializeDocument, serializeReply } from './wire/reply';
 
 let lastRequestId = 0;
 
+/** Bounds on what clients may make the server hold (see EmbeddedServerOptions). */
+export interface ConnectionLimits {
+  /** Bytes of half-received messages across all connections. */
+  readonly maxBufferedBytes: number;
+  /** A half-received message with no new bytes for this long closes its connection. */
+  readonly halfSentTimeoutMs: number;
+  /** Shared by every connection of one server. */
+  readonly usage: { buffered: number };
+}
+
 /** A reply that cannot be encoded (say, a value BSON cannot hold) becomes an error reply. */
 function encodeReply(reply: Reply): Buffer {
   try {
@@ -37,14 +47,31 @@ function nextRequestId(): number {
 export class ClientConnection {
   private readonly framer = new MessageFramer();
 
+  /**
+   * @param whenDurable runs a reply once every change made so far is on disk (at once without a
+   *   dbpath), so no write is acknowledged that a crash could lose.
+   */
+  private buffered = 0;
+
   constructor(
     private readonly socket: Socket,
     private readonly context: ExecutionContext,
+    private readonly whenDurable: (reply: () => void) => void,
+    private readonly limits: ConnectionLimits,
   ) {
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     // A client that vanishes mid-write is not an error of the server.
     socket.on('error', () => socket.destroy());
+    socket.on('timeout', () => socket.destroy());
+    socket.on('close', () => this.account(0));
+  }
+
+  /** Keeps the server-wide count of half-received bytes, and the idle timer while there are any. */
+  private account(buffered: number): void {
+    this.limits.usage.buffered += buffered - this.buffered;
+    this.buffered = buffered;
+    this.socket.setTimeout(buffered > 0 ? this.limits.halfSentTimeoutMs : 0);
   }
 
   private onData(chunk: Buffer): void {
@@ -53,6 +80,12 @@ export class ClientConnection {
       messages = this.framer.push(chunk);
     } catch (err) {
       this.socket.destroy(err as Error);
+      return;
+    }
+    this.account(this.framer.buffered);
+    if (this.limits.usage.buffered > this.limits.maxBufferedBytes) {
+      // Past the server-wide budget the connection that asks for more is closed, not the server.
+      this.socket.destroy();
       return;
     }
     for (const message of messages) {
@@ -68,9 +101,12 @@ export class ClientConnection {
   }
 
   private write(parts: Buffer[]): void {
-    this.socket.cork();
-    for (const part of parts) this.socket.write(part);
-    this.socket.uncork();
+    this.whenDurable(() => {
+      if (this.socket.destroyed) return;
+      this.socket.cork();
+      for (const part of parts) this.socket.write(part);
+      this.socket.uncork();
+    });
   }
 
   private replyMsg(responseTo: number, body: Buffer): void {
@@ -79,7 +115,7 @@ export class ClientConnection {
 
   private failAndClose(responseTo: number, error: CommandError): void {
     this.replyMsg(responseTo, serializeDocument(error.toReply()));
-    this.socket.end();
+    this.whenDurable(() => this.socket.end());
   }
 
   private handle(raw: Buffer): void {

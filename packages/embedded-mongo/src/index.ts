@@ -2,6 +2,7 @@ import { EmbeddedMongoServer, type EmbeddedServerOptions } from './server';
 
 export { EmbeddedMongoServer, type EmbeddedServerOptions } from './server';
 export { spawnEmbeddedServer, type SpawnedEmbeddedServer } from './spawn';
+export { resetDbpath, StorageError } from './storage/journal';
 export { DEFAULT_TTL_MONITOR_INTERVAL_MS } from './ttl-monitor';
 
 export interface RunningEmbeddedServer {

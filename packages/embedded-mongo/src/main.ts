@@ -13,8 +13,21 @@ function parsePort(argv: string[]): number {
   return port;
 }
 
+/** `--dbpath DIR`, as mongod names it; without it everything stays in memory. */
+function parseDbpath(argv: string[]): string | undefined {
+  const i = argv.indexOf('--dbpath');
+  const raw = i === -1 ? argv.find((a) => a.startsWith('--dbpath='))?.slice(9) : argv[i + 1];
+  if (raw === '' || (i !== -1 && raw === undefined)) {
+    process.stderr.write('--dbpath needs a directory\n');
+    process.exit(2);
+  }
+  return raw;
+}
+
 async function main(): Promise<void> {
-  const server = await startEmbeddedServer({ port: parsePort(process.argv.slice(2)) });
+  const argv = process.argv.slice(2);
+  const dbpath = parseDbpath(argv);
+  const server = await startEmbeddedServer({ port: parsePort(argv), dbpath });
   let stopping = false;
   const stop = () => {
     if (stopping) return;
@@ -31,8 +44,9 @@ async function main(): Promise<void> {
     process.send({ type: 'ready', uri: server.uri });
     return;
   }
+  const storage = dbpath === undefined ? 'in memory' : `data in ${dbpath}`;
   process.stdout.write(
-    `Embedded MongoDB-compatible server (in memory) listening on ${server.uri}\n`,
+    `Embedded MongoDB-compatible server (${storage}) listening on ${server.uri}\n`,
   );
 }
 

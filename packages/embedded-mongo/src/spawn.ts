@@ -3,6 +3,8 @@ import path from 'node:path';
 
 export interface SpawnedEmbeddedServer {
   uri: string;
+  /** The child's process id (tests kill it with SIGKILL to simulate a crash). */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -43,9 +45,13 @@ function waitForExit(child: ChildProcess): Promise<void> {
  * Runs the embedded server in a child process (used by `npm start` when MONGODB_URI is unset).
  * The child exits when `stop()` is called or when this process goes away.
  */
-export function spawnEmbeddedServer(opts: { port?: number } = {}): Promise<SpawnedEmbeddedServer> {
+export function spawnEmbeddedServer(
+  opts: { port?: number; dbpath?: string } = {},
+): Promise<SpawnedEmbeddedServer> {
   const mainFile = path.join(__dirname, `main${path.extname(__filename)}`);
-  const child = fork(mainFile, ['--port', String(opts.port ?? 27017)], {
+  const args = ['--port', String(opts.port ?? 27017)];
+  if (opts.dbpath !== undefined) args.push('--dbpath', opts.dbpath);
+  const child = fork(mainFile, args, {
     execArgv: childExecArgv(mainFile),
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -71,7 +77,7 @@ export function spawnEmbeddedServer(opts: { port?: number } = {}): Promise<Spawn
     child.on('message', (message: ChildMessage) => {
       if (message.type === 'ready') {
         child.off('exit', onExit);
-        resolve({ uri: message.uri, stop });
+        resolve({ uri: message.uri, pid: child.pid as number, stop });
       } else if (message.type === 'error') {
         child.off('exit', onExit);
         void stop().finally(() => reject(new Error(message.message)));

@@ -15,6 +15,7 @@ import {
 } from '../bson-values';
 import { CommandError, ErrorCode, failedToParse, typeMismatch, unsupported } from '../errors';
 import { asSafeInteger } from '../numbers';
+import { deadlineChecked } from '../limits';
 import { compileFilter, refuseUnsupportedOperators } from '../query/filter';
 import { buildContext, mingoOptions } from '../query/operators';
 import { type Catalog, validateCollectionName } from '../storage/catalog';
@@ -228,7 +229,10 @@ const aggregate: CommandHandler = (cmd, ctx) => {
         ?.find(compileFilter({}))
         .map(cloneValue) ?? [],
   };
-  const results = rest.length === 0 ? input : new Aggregator(rest, options).run<Doc>(input);
+  const results =
+    rest.length === 0
+      ? input
+      : new Aggregator(rest, options).run<Doc>(deadlineChecked(input) as unknown as Doc[]);
   const ns = name === undefined ? `${ctx.dbName}.$cmd.aggregate` : `${ctx.dbName}.${name}`;
   return firstBatchReply(ctx, ns, results, batchSize);
 };

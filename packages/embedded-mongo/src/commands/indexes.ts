@@ -199,7 +199,8 @@ function checkIdIndex(spec: Doc): boolean {
   return checkAgainst(spec, ID_INDEX_SPEC);
 }
 
-function buildIndex(spec: Doc): SecondaryIndex {
+/** The index a (normalized) spec describes; also how the journal rebuilds indexes. */
+export function buildIndex(spec: Doc): SecondaryIndex {
   return new SecondaryIndex({
     spec,
     fields: Object.keys(spec.key as Doc),
@@ -213,7 +214,8 @@ function buildIndex(spec: Doc): SecondaryIndex {
 /** Replaces an index by one built from a changed spec, keeping its place in listIndexes. */
 export function rebuildIndex(collection: Collection, name: string, spec: Doc): void {
   const order = [...collection.indexes.keys()];
-  collection.indexes.delete(name);
+  // Through the collection, so a persistent server journals the drop and the new build.
+  collection.dropIndex(name);
   collection.addIndex(buildIndex(spec));
   const indexes = order.map((n) => [n, collection.indexes.get(n)] as const);
   collection.indexes.clear();
@@ -251,7 +253,7 @@ const createIndexes: CommandHandler = (cmd, ctx) => {
       built.push(spec.name as string);
     }
   } catch (err) {
-    for (const indexName of built) collection.indexes.delete(indexName);
+    for (const indexName of built) collection.dropIndex(indexName);
     if (err instanceof CommandError && err.code === ErrorCode.DuplicateKey) {
       throw new CommandError(
         err.code,
@@ -300,7 +302,7 @@ const dropIndexes: CommandHandler = (cmd, ctx) => {
   const nIndexesWas = collection.indexSpecs.length;
   const target = cmd.index;
   if (target === '*') {
-    collection.indexes.clear();
+    for (const indexName of [...collection.indexes.keys()]) collection.dropIndex(indexName);
     return { nIndexesWas, msg: 'non-_id indexes dropped for collection', ok: 1 };
   }
   let names: string[];
@@ -330,7 +332,7 @@ const dropIndexes: CommandHandler = (cmd, ctx) => {
       throw new CommandError(ErrorCode.IndexNotFound, `index not found with name [${indexName}]`);
     }
   }
-  for (const indexName of names) collection.indexes.delete(indexName);
+  for (const indexName of names) collection.dropIndex(indexName);
   return { nIndexesWas, ok: 1 };
 };
 

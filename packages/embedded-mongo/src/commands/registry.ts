@@ -1,5 +1,6 @@
 import { type Doc } from '../bson-values';
 import { CommandError, ErrorCode, toCommandError, unsupported } from '../errors';
+import { refuseCatastrophicRegexes, withCommandLimits } from '../limits';
 import { validateDbName } from '../storage/catalog';
 import { type Reply } from '../wire/reply';
 import { adminCommands } from './admin';
@@ -212,7 +213,8 @@ export function executeCommand(body: Doc, dbName: unknown, base: ExecutionContex
       throw new CommandError(40571, 'OP_MSG requests require a $db argument');
     }
     const ctx: CommandContext = { ...base, dbName: validateDbName(dbName), commandName };
-    return handler(body, ctx);
+    refuseCatastrophicRegexes(body);
+    return withCommandLimits(body, () => handler(body, ctx));
   } catch (err) {
     return toCommandError(err).toReply();
   }

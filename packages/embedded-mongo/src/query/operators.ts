@@ -7,6 +7,7 @@ import * as windowOps from 'mingo/operators/window';
 import { Query } from 'mingo/query';
 import { type AnyObject, type Options } from 'mingo/types';
 
+import { withAccumulatorLimits, withExpressionLimits, withStageLimits } from '../limits';
 import {
   bsonTypeAlias,
   bytesOf,
@@ -387,15 +388,15 @@ function $project(coll: Iterator, spec: AnyObject, options: Options): Iterator {
  */
 export function buildContext(extraPipeline: Record<string, unknown> = {}): Context {
   return Context.init({
-    accumulator: bsonAccumulatorOperators() as never,
-    expression: bsonExpressionOperators() as never,
-    pipeline: {
+    accumulator: withAccumulatorLimits(bsonAccumulatorOperators()) as never,
+    expression: withExpressionLimits(bsonExpressionOperators()) as never,
+    pipeline: withStageLimits({
       ...pipelineOps,
       ...bsonPipelineOperators,
       $sort,
       $project,
       ...extraPipeline,
-    } as never,
+    }) as never,
     projection: projectionOperators as never,
     query: { ...queryOps, ...bsonQueryOperators } as never,
     window: { ...windowOps } as never,

@@ -1,6 +1,8 @@
+import { type UUID } from 'bson';
+
 import { type Doc } from '../bson-values';
 import { CommandError, ErrorCode } from '../errors';
-import { Collection } from './collection';
+import { type ChangeSink, Collection, NO_CHANGES } from './collection';
 
 const invalidDbChars = /[/\\. "$*<>:|?\0]/;
 
@@ -29,6 +31,13 @@ export function validateCollectionName(dbName: string, name: unknown): string {
 /** All databases and collections of one server, in memory. A database exists while it has collections. */
 export class Catalog {
   private readonly databases = new Map<string, Map<string, Collection>>();
+  private changes: ChangeSink = NO_CHANGES;
+
+  /** From now on every change is reported to `sink` (the journal, when there is a dbpath). */
+  setChangeSink(sink: ChangeSink): void {
+    this.changes = sink;
+    for (const collection of this.allCollections()) collection.changes = sink;
+  }
 
   databaseNames(): string[] {
     return [...this.databases.keys()];
@@ -53,7 +62,7 @@ export class Catalog {
     return { collection: this.create(dbName, name), created: true };
   }
 
-  create(dbName: string, name: string, options: Doc = {}): Collection {
+  create(dbName: string, name: string, options: Doc = {}, uuid?: UUID): Collection {
     validateDbName(dbName);
     validateCollectionName(dbName, name);
     let db = this.databases.get(dbName);
@@ -67,8 +76,10 @@ export class Catalog {
         `Collection ${dbName}.${name} already exists.`,
       );
     }
-    const collection = new Collection(dbName, name, options);
+    const collection = new Collection(dbName, name, options, uuid);
+    collection.changes = this.changes;
     db.set(name, collection);
+    this.changes.createCollection(collection);
     return collection;
   }
 
@@ -78,10 +89,11 @@ export class Catalog {
     if (!db || !collection) return undefined;
     db.delete(name);
     if (db.size === 0) this.databases.delete(dbName);
+    this.changes.dropCollection(dbName, name);
     return collection;
   }
 
   dropDatabase(dbName: string): void {
-    this.databases.delete(dbName);
+    if (this.databases.delete(dbName)) this.changes.dropDatabase(dbName);
   }
 }

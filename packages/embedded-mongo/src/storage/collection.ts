@@ -11,6 +11,7 @@ import {
   valuesEqual,
 } from '../bson-values';
 import { badValue, CommandError, ErrorCode, unsupported } from '../errors';
+import { deadlineChecked } from '../limits';
 import { type CompiledFilter } from '../query/filter';
 import { parseSort, type SortField, sortDocuments } from '../query/sort';
 import { type IndexEntry, type SecondaryIndex } from './index-store';
@@ -132,9 +133,37 @@ function walkDirection(
   return relation === 1 ? 'forward' : 'reverse';
 }
 
+/**
+ * Receives every change to the catalog's contents, in the order they are made in memory (the
+ * journal writes them down). Documents are passed as stored; a receiver must not modify them.
+ */
+export interface ChangeSink {
+  createCollection(collection: Collection): void;
+  dropCollection(dbName: string, name: string): void;
+  dropDatabase(dbName: string): void;
+  createIndex(collection: Collection, spec: Doc): void;
+  dropIndex(collection: Collection, name: string): void;
+  /** An insert or the new version of an updated document. */
+  put(collection: Collection, doc: Doc): void;
+  remove(collection: Collection, id: unknown): void;
+}
+
+const ignore = () => undefined;
+
+export const NO_CHANGES: ChangeSink = {
+  createCollection: ignore,
+  dropCollection: ignore,
+  dropDatabase: ignore,
+  createIndex: ignore,
+  dropIndex: ignore,
+  put: ignore,
+  remove: ignore,
+};
+
 export class Collection {
-  readonly uuid = new UUID();
+  readonly uuid: UUID;
   readonly options: Doc;
+  changes: ChangeSink = NO_CHANGES;
   /** Documents by `_id` key; this map is the `_id_` index. Insertion order is natural order. */
   readonly docs = new Map<string, Doc>();
   readonly indexes = new Map<string, SecondaryIndex>();
@@ -143,8 +172,10 @@ export class Collection {
     readonly dbName: string,
     readonly name: string,
     options: Doc = {},
+    uuid?: UUID,
   ) {
     this.options = options;
+    this.uuid = uuid ?? new UUID();
   }
 
   get ns(): string {
@@ -200,6 +231,7 @@ export class Collection {
     this.checkUnique(entries, id);
     this.docs.set(id, doc);
     for (const [index, list] of entries) index.add(list, id, doc);
+    this.changes.put(this, doc);
   }
 
   /** Replaces a stored document (same `_id`), or throws (changing nothing) on a duplicate key. */
@@ -211,12 +243,18 @@ export class Collection {
       index.update(index.entriesFor(previous), nextEntries.get(index) ?? [], id, next);
     }
     this.docs.set(id, next);
+    this.changes.put(this, next);
   }
 
   remove(doc: Doc): void {
     const id = keyOf(doc._id);
     if (!this.docs.delete(id)) return;
     for (const index of this.indexes.values()) index.remove(index.entriesFor(doc), id);
+    this.changes.remove(this, doc._id);
+  }
+
+  dropIndex(name: string): void {
+    if (this.indexes.delete(name)) this.changes.dropIndex(this, name);
   }
 
   /** Builds an index over the current documents; throws (adding nothing) on duplicates. */
@@ -231,6 +269,7 @@ export class Collection {
       index.add(entries, id, doc);
     }
     this.indexes.set(index.name, index);
+    this.changes.createIndex(this, index.spec);
   }
 
   /**
@@ -340,8 +379,9 @@ export class Collection {
     const reverseNatural = natural && sortFields[0].dir === -1;
     if (natural) sortFields = [];
     const plan = natural ? undefined : this.plan(compiled.filter, sortFields);
-    const source: Iterable<Doc> =
-      plan?.docs ?? (reverseNatural ? [...this.docs.values()].reverse() : this.docs.values());
+    const source = deadlineChecked<Doc>(
+      plan?.docs ?? (reverseNatural ? [...this.docs.values()].reverse() : this.docs.values()),
+    );
     const matches = plan?.exact ? () => true : compiled.test;
     const within = options.within;
     const test = within ? (doc: Doc) => within(doc) && matches(doc) : matches;

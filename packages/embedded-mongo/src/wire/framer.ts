@@ -14,6 +14,11 @@ export class MessageFramer {
 
   constructor(private readonly maxMessageSize = MAX_MESSAGE_SIZE_BYTES) {}
 
+  /** Bytes of a message not yet complete. */
+  get buffered(): number {
+    return this.pendingLength;
+  }
+
   push(chunk: Buffer): Buffer[] {
     this.pending.push(chunk);
     this.pendingLength += chunk.length;

@@ -63,12 +63,16 @@ function readCString(buf: Buffer, start: number, end: number): [string, number] 
   return [buf.toString('utf8', start, zero), zero + 1];
 }
 
+/** One BSON document, decoded as every incoming one is (the journal stores documents this way too). */
+export function decodeDocument(bytes: Uint8Array): Doc {
+  return normalizeDecoded(deserialize(bytes, DESERIALIZE_OPTIONS)) as Doc;
+}
+
 function readDocument(buf: Buffer, start: number, end: number): [Doc, number] {
   if (start + 5 > end) throw protocolError('truncated BSON document in message');
   const size = buf.readInt32LE(start);
   if (size < 5 || start + size > end) throw protocolError('invalid BSON document size in message');
-  const doc = deserialize(buf.subarray(start, start + size), DESERIALIZE_OPTIONS);
-  return [normalizeDecoded(doc) as Doc, start + size];
+  return [decodeDocument(buf.subarray(start, start + size)), start + size];
 }
 
 /**

@@ -1,6 +1,7 @@
-import { type Long, serialize } from 'bson';
+import { calculateObjectSize, type Long, serialize } from 'bson';
 
 import { type Doc } from '../bson-values';
+import { checkDocumentSize } from '../limits';
 import { MAX_BSON_OBJECT_SIZE } from './messages';
 
 /** A reply already encoded as one BSON document (cursor batches are assembled by hand). */
@@ -85,6 +86,20 @@ export function cursorReply(
 /** Room left in a reply for documents once the envelope is accounted for. */
 const BATCH_BYTES = MAX_BSON_OBJECT_SIZE - 16 * 1024;
 
+/** A result document, or mongod's BSONObjectTooLarge (10334) when it is over 16 MB. */
+function encodeResult(doc: Doc): Buffer {
+  let encoded: Buffer;
+  try {
+    encoded = serializeDocument(doc);
+  } catch (err) {
+    // js-bson gives up on documents past its own buffer size with a generic error.
+    checkDocumentSize(doc, calculateObjectSize(doc, SERIALIZE_OPTIONS));
+    throw err;
+  }
+  checkDocumentSize(doc, encoded.length);
+  return encoded;
+}
+
 /**
  * Serializes up to `max` documents from `start`, stopping before the batch would outgrow a
  * reply (always at least one document, as mongod does).
@@ -98,7 +113,7 @@ export function takeBatch(
   let bytes = 0;
   let i = start;
   while (i < docs.length && batch.length < max) {
-    const encoded = serializeDocument(docs[i]);
+    const encoded = encodeResult(docs[i]);
     if (batch.length > 0 && bytes + encoded.length > BATCH_BYTES) break;
     batch.push(encoded);
     bytes += encoded.length;
