@@ -95,7 +95,7 @@ describe('public operations ignore the Authorization header', () => {
     expect(res.data!.logout).toBe(true);
     await new Promise((resolve) => setImmediate(resolve));
     const line = t.logs.find(
-      (entry) => entry.requestId === `public-${alice.id}` && 'outcome' in entry,
+      (entry) => entry.clientRequestId === `public-${alice.id}` && 'outcome' in entry,
     );
     expect(line).toMatchObject({ outcome: 'OK' });
     expect(line!.userId).toBeUndefined();
