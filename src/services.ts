@@ -10,6 +10,7 @@ import { PasswordHasher } from './auth/passwords';
 import { PrincipalCache } from './auth/principal-cache';
 import { SessionService } from './auth/session.service';
 import { TokenService } from './auth/tokens';
+import { TodoEvents } from './todos/todo-events';
 import { TodoService } from './todos/todo.service';
 import { UserService, findPrincipalById } from './users/user.service';
 
@@ -27,6 +28,8 @@ export interface Services {
   users: UserService;
   todos: TodoService;
   auth: AuthService;
+  /** Todo changes for subscribers, on every instance. */
+  todoEvents: TodoEvents;
 }
 
 export function createServices(config: Config, logger: Logger): Services {
@@ -39,7 +42,8 @@ export function createServices(config: Config, logger: Logger): Services {
   // Models live on mongoose's default connection, which connectDatabase opens.
   const throttle = new LoginThrottle(mongoose.connection, config.loginThrottle);
   const credentials = new Credentials(passwords, throttle, principals, sessions, audit, logger);
-  const todos = new TodoService();
+  const todoEvents = new TodoEvents(config.subscriptions.eventPollMs, logger);
+  const todos = new TodoService(todoEvents);
   const users = new UserService(credentials, sessions, todos);
   const auth = new AuthService(users, sessions, tokens, passwords, credentials, audit);
   return {
@@ -55,5 +59,6 @@ export function createServices(config: Config, logger: Logger): Services {
     users,
     todos,
     auth,
+    todoEvents,
   };
 }
