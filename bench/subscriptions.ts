@@ -133,9 +133,9 @@ export async function benchSubscriptions(
     // A subscription gives no "ready" signal: the first change every socket receives proves
     // every subscription is live (and warms the path up).
     for (let attempt = 0; ; attempt += 1) {
-      let warmId: string | undefined;
-      const done = everyoneSaw(subscribers, () => warmId, wake, 5000);
-      warmId = await createTodo(input.url, input.token, `warm-up ${attempt}`);
+      const warm: { id?: string } = {};
+      const done = everyoneSaw(subscribers, () => warm.id, wake, 5000);
+      warm.id = await createTodo(input.url, input.token, `warm-up ${attempt}`);
       wake.notify?.();
       try {
         await done;
@@ -148,10 +148,10 @@ export async function benchSubscriptions(
 
     const latencies: number[] = [];
     for (let i = 0; i < events; i += 1) {
-      let todoId: string | undefined;
-      const done = everyoneSaw(subscribers, () => todoId, wake);
+      const sent: { id?: string } = {};
+      const done = everyoneSaw(subscribers, () => sent.id, wake);
       const sentAt = performance.now();
-      todoId = await createTodo(input.url, input.token, `fan-out ${i}`);
+      const todoId = (sent.id = await createTodo(input.url, input.token, `fan-out ${i}`));
       wake.notify?.();
       await done;
       for (const subscriber of subscribers) latencies.push(subscriber.seen.get(todoId)! - sentAt);
