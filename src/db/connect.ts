@@ -1,10 +1,11 @@
 import mongoose from 'mongoose';
 import { AuditEventModel } from '../audit/audit.model';
 import { SessionModel } from '../auth/session.model';
+import { TodoEventModel } from '../todos/todo-event.model';
 import { TodoModel } from '../todos/todo.model';
 import { UserModel } from '../users/user.model';
 
-export const MODELS = [UserModel, TodoModel, SessionModel, AuditEventModel];
+export const MODELS = [UserModel, TodoModel, SessionModel, AuditEventModel, TodoEventModel];
 
 export interface ConnectOptions {
   dbName?: string;

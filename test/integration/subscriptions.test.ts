@@ -1,6 +1,7 @@
 import { type TestApp, startTestApp } from '../helpers/app';
 import { createTodo, register, signInAdmin } from '../helpers/fixtures';
 import { gql } from '../helpers/graphql';
+import { EVENT_RETENTION_SECONDS, TodoEventModel } from '../../src/todos/todo-event.model';
 import { EVENT_FIELDS, type TestSocket, bearer, openSocket, until } from '../helpers/subscriptions';
 
 /** Subscriptions over a real socket against the real app: who receives which todo events. */
@@ -147,4 +148,11 @@ it('a bad token closes the socket with 4403; the lower-case key is read too', as
   const stream = await subscribed(lower, MY_EVENTS);
   await createTodo(t, ada.accessToken, 'via lower-case key');
   expect((await stream.next()).data!.myTodoEvents.todo.title).toBe('via lower-case key');
+});
+
+it('events for other instances expire: their collection has a TTL index', async () => {
+  const indexes = await TodoEventModel.collection.indexes();
+  expect(indexes).toContainEqual(
+    expect.objectContaining({ key: { at: 1 }, expireAfterSeconds: EVENT_RETENTION_SECONDS }),
+  );
 });
