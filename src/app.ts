@@ -5,6 +5,7 @@ import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin
 import { expressMiddleware } from '@as-integrations/express5';
 import cors from 'cors';
 import express, { type Express } from 'express';
+import { type Server } from 'node:http';
 import helmet from 'helmet';
 import { type Logger } from 'pino';
 import { type Config } from './config';
@@ -17,12 +18,20 @@ import { requestLogging } from './http/request-logging';
 import { createLogger } from './logger';
 import { buildAppSchema } from './schema';
 import { type Services, createServices } from './services';
+import { SubscriptionServer } from './subscriptions/websocket';
 
 export interface App {
   express: Express;
   apollo: ApolloServer<Context>;
   services: Services;
-  /** Stops Apollo (the HTTP server and the database belong to the caller). */
+  /** Subscriptions over WebSocket, once `attach` has given them an HTTP server. */
+  subscriptions: SubscriptionServer;
+  /**
+   * Serves subscriptions on `server` (path /graphql) and makes `stop` drain it: in-flight
+   * requests finish, sockets close with 1001.
+   */
+  attach(server: Server): void;
+  /** Drains what `attach` was given, then stops Apollo (the database belongs to the caller). */
   stop(): Promise<void>;
 }
 
@@ -36,6 +45,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const services = createServices(config, logger);
   const schema = await buildAppSchema();
   const limits = queryLimits(schema, config.graphql);
+  const subscriptions = new SubscriptionServer(schema, services, limits, config, logger);
 
   const apollo = new ApolloServer<Context>({
     schema,
@@ -44,7 +54,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
     persistedQueries: false,
-    // src/index.ts owns shutdown (drain HTTP, then Apollo, then the database).
+    // src/index.ts owns shutdown (stop: drain HTTP and sockets, then Apollo; then the database).
     stopOnTerminationSignals: false,
     // Stacks go to the log, never to clients (not even in development, where they are noise).
     includeStacktraceInErrorResponses: false,
@@ -57,6 +67,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       errorReportingPlugin(logger),
       // Per-field cache hints are unused here and would add a hook to every field.
       ApolloServerPluginCacheControlDisabled(),
+      subscriptions.drainPlugin(),
       config.isProduction
         ? ApolloServerPluginLandingPageDisabled()
         : ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: true }),
@@ -118,5 +129,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   app.use(operationalRoutes(services.keys));
   app.use(bodyErrors);
 
-  return { express: app, apollo, services, stop: () => apollo.stop() };
+  return {
+    express: app,
+    apollo,
+    services,
+    subscriptions,
+    attach: (server) => subscriptions.attach(server),
+    stop: () => apollo.stop(),
+  };
 }

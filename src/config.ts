@@ -152,6 +152,11 @@ const envSchema = z.object({
   AUDIT_RETENTION: duration('90d'),
   SHUTDOWN_TIMEOUT: duration('10s'),
   ...rateLimitEnv,
+
+  WS_MAX_SUBSCRIPTIONS: int(10, 1, 1000),
+  WS_MAX_MESSAGE_BYTES: int(65536, 1024, 16777216),
+  WS_INIT_TIMEOUT: duration('3s'),
+  WS_EVENT_POLL_MS: int(250, 20, 5000),
 });
 
 export type Environment = 'development' | 'test' | 'production';
@@ -223,6 +228,16 @@ export interface Config {
   };
   auditRetentionSeconds: number;
   shutdownTimeoutSeconds: number;
+  subscriptions: {
+    /** Active operations one socket may hold at once. */
+    maxPerSocket: number;
+    /** Largest WebSocket message accepted (bytes); larger ones close the socket (1009). */
+    maxMessageBytes: number;
+    /** How long a new socket may take to send `connection_init`. */
+    initTimeoutSeconds: number;
+    /** How often an instance with subscribers reads the events other instances wrote. */
+    eventPollMs: number;
+  };
   /** Problems worth a warning at start (not fatal). */
   warnings: string[];
 }
@@ -421,6 +436,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     },
     auditRetentionSeconds: env.AUDIT_RETENTION,
     shutdownTimeoutSeconds: env.SHUTDOWN_TIMEOUT,
+    subscriptions: {
+      maxPerSocket: env.WS_MAX_SUBSCRIPTIONS,
+      maxMessageBytes: env.WS_MAX_MESSAGE_BYTES,
+      initTimeoutSeconds: env.WS_INIT_TIMEOUT,
+      eventPollMs: env.WS_EVENT_POLL_MS,
+    },
     warnings,
   };
 }

@@ -38,6 +38,7 @@ async function main(): Promise<void> {
   await bootstrapAdmin(config, app.services, logger);
 
   const server = createServer(app.express);
+  app.attach(server);
   // Longer than a typical load balancer's idle timeout, so the balancer closes first.
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
@@ -59,7 +60,7 @@ async function main(): Promise<void> {
     }, config.shutdownTimeoutSeconds * 1000);
     deadline.unref();
     try {
-      await closeServer(server);
+      // Apollo's drain: in-flight requests finish and sockets close (1001) before it stops.
       await app.stop();
       await disconnectDatabase();
       await embedded?.stop();
@@ -79,14 +80,6 @@ async function main(): Promise<void> {
 /** Log lines are written asynchronously; wait for them before the process ends. */
 function flushLogger(logger: Logger): Promise<void> {
   return new Promise((resolve) => logger.flush(() => resolve()));
-}
-
-/** Stops accepting connections and waits for in-flight requests; idle keep-alives close now. */
-function closeServer(server: ReturnType<typeof createServer>): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.close((error) => (error ? reject(error) : resolve()));
-    server.closeIdleConnections();
-  });
 }
 
 main().catch((error: unknown) => {

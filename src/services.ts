@@ -11,6 +11,7 @@ import { PrincipalCache } from './auth/principal-cache';
 import { RateLimits } from './auth/rate-limits';
 import { SessionService } from './auth/session.service';
 import { TokenService } from './auth/tokens';
+import { TodoEvents } from './todos/todo-events';
 import { TodoService } from './todos/todo.service';
 import { AdminGuard } from './users/admin-guard';
 import { UserService, findPrincipalById } from './users/user.service';
@@ -32,6 +33,8 @@ export interface Services {
   /** Calls per address and per account for anonymous and password-hashing operations. */
   limits: RateLimits;
   adminGuard: AdminGuard;
+  /** Todo changes for subscribers, on every instance. */
+  todoEvents: TodoEvents;
 }
 
 export function createServices(config: Config, logger: Logger): Services {
@@ -45,7 +48,8 @@ export function createServices(config: Config, logger: Logger): Services {
   const throttle = new LoginThrottle(mongoose.connection, config.loginThrottle, tokens);
   const limits = new RateLimits(mongoose.connection, config.rateLimits);
   const credentials = new Credentials(passwords, throttle, principals, sessions, audit, logger);
-  const todos = new TodoService(config.quotas.todosPerUser);
+  const todoEvents = new TodoEvents(config.subscriptions.eventPollMs, logger);
+  const todos = new TodoService(todoEvents, config.quotas.todosPerUser);
   const adminGuard = new AdminGuard();
   const users = new UserService(credentials, sessions, todos, adminGuard);
   const auth = new AuthService(
@@ -73,5 +77,6 @@ export function createServices(config: Config, logger: Logger): Services {
     auth,
     limits,
     adminGuard,
+    todoEvents,
   };
 }

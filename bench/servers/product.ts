@@ -31,8 +31,11 @@ serveChild(async () => {
   const app = await createApp(config, { logger });
 
   const gc = (globalThis as { gc?: () => void }).gc;
+  const server = createServer(app.express);
+  // Subscriptions too (bench/subscriptions.ts opens sockets to it).
+  app.attach(server);
   return {
-    server: createServer(app.express),
+    server,
     ops: {
       heapUsed: () => {
         if (!gc) throw new Error('heapUsed needs the child forked with --expose-gc');

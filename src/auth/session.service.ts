@@ -8,6 +8,8 @@ import { type AuditService } from '../audit/audit.service';
 import { type SessionType } from './auth.types';
 import { SessionModel, type SessionRecord } from './session.model';
 import { type RefreshClaims, type RefreshGeneration, type TokenService } from './tokens';
+import { type Role } from '../users/role';
+import { UserModel } from '../users/user.model';
 
 export interface IssuedRefreshToken {
   sessionId: string;
@@ -18,6 +20,16 @@ export interface RotatedSession extends IssuedRefreshToken {
   userId: string;
   credentialVersion: number;
 }
+
+/** A live session's user as stored now. */
+export interface SessionHolder {
+  userId: string;
+  credentialVersion: number;
+  role: Role;
+}
+
+/** Sessions per read in `holders` (keeps each command far below MongoDB's size limit). */
+const HOLDERS_PER_READ = 5000;
 
 const hashTokenId = (tokenId: string) => createHash('sha256').update(tokenId).digest('base64url');
 
@@ -201,6 +213,54 @@ export class SessionService {
       ip: session.ip ?? null,
       current: session._id.toHexString() === currentSessionId,
     }));
+  }
+
+  /**
+   * For each of these sessions that is still alive (neither revoked nor expired), its user as
+   * stored now; a missing entry means the session or its user is gone. One read (a `$lookup`
+   * from sessions to users) for any number of sessions: open sockets re-check their callers
+   * with it.
+   */
+  async holders(sessionIds: readonly string[]): Promise<Map<string, SessionHolder>> {
+    const ids = [...new Set(sessionIds)]
+      .filter((id) => Types.ObjectId.isValid(id) && /^[0-9a-f]{24}$/.test(id))
+      .map((id) => new Types.ObjectId(id));
+    const holders = new Map<string, SessionHolder>();
+    for (let start = 0; start < ids.length; start += HOLDERS_PER_READ) {
+      const rows = await SessionModel.collection
+        .aggregate<{
+          _id: Types.ObjectId;
+          holder: Array<{ _id: Types.ObjectId; credentialVersion: number; role: Role }>;
+        }>([
+          {
+            $match: {
+              _id: { $in: ids.slice(start, start + HOLDERS_PER_READ) },
+              revokedAt: null,
+              expiresAt: { $gt: new Date() },
+            },
+          },
+          {
+            $lookup: {
+              from: UserModel.collection.collectionName,
+              localField: 'user',
+              foreignField: '_id',
+              as: 'holder',
+            },
+          },
+          { $project: { 'holder._id': 1, 'holder.credentialVersion': 1, 'holder.role': 1 } },
+        ])
+        .toArray();
+      for (const row of rows) {
+        const user = row.holder[0];
+        if (!user) continue;
+        holders.set(row._id.toHexString(), {
+          userId: user._id.toHexString(),
+          credentialVersion: user.credentialVersion,
+          role: user.role,
+        });
+      }
+    }
+    return holders;
   }
 
   async deleteAllOf(userId: string): Promise<void> {

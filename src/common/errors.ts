@@ -143,3 +143,33 @@ export class InternalError extends PublicError {
     });
   }
 }
+
+/** Why the server closed a subscription socket (the close frame's reason). */
+export const SocketCloseReason = {
+  ...TokenFailureReason,
+  /** The session or the account's credentials were revoked while the socket was open. */
+  REVOKED: 'REVOKED',
+} as const;
+export type SocketCloseReason = (typeof SocketCloseReason)[keyof typeof SocketCloseReason];
+
+/** 4401 when a fresh token would do (it expired), 4403 otherwise (graphql-ws's codes). */
+export const socketCloseCode = (reason: SocketCloseReason): number =>
+  reason === SocketCloseReason.TOKEN_EXPIRED ? 4401 : 4403;
+
+/** A socket asked for more concurrent operations than WS_MAX_SUBSCRIPTIONS. */
+export class TooManySubscriptionsError extends PublicError {
+  constructor(max: number) {
+    super(`At most ${max} active subscriptions per connection`, {
+      extensions: { code: ErrorCode.TOO_MANY_REQUESTS },
+    });
+  }
+}
+
+/** Queries and mutations go over HTTP, where its protections (CSRF, cookies, limits) apply. */
+export class SubscriptionsOnlyError extends PublicError {
+  constructor() {
+    super('Only subscriptions are served over WebSocket; send queries and mutations over HTTP', {
+      extensions: { code: ErrorCode.BAD_REQUEST },
+    });
+  }
+}

@@ -2,10 +2,18 @@ import mongoose from 'mongoose';
 import { AuditEventModel } from '../audit/audit.model';
 import { SessionModel } from '../auth/session.model';
 import { TrustedAddressModel } from '../auth/trusted-address.model';
+import { TodoEventModel } from '../todos/todo-event.model';
 import { TodoModel } from '../todos/todo.model';
 import { UserModel } from '../users/user.model';
 
-export const MODELS = [UserModel, TodoModel, SessionModel, AuditEventModel, TrustedAddressModel];
+export const MODELS = [
+  UserModel,
+  TodoModel,
+  SessionModel,
+  AuditEventModel,
+  TrustedAddressModel,
+  TodoEventModel,
+];
 
 export interface ConnectOptions {
   dbName?: string;

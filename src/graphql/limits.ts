@@ -1,4 +1,4 @@
-import { type ApolloServerPlugin, type GraphQLRequest } from '@apollo/server';
+import { type ApolloServerPlugin } from '@apollo/server';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import {
   type ASTVisitor,
@@ -68,29 +68,38 @@ const tooComplex = (message: string) =>
     extensions: { code: ErrorCode.GRAPHQL_VALIDATION_FAILED, http: { status: 400 } },
   });
 
+/** The operation a cost is measured for. */
+export interface CostedOperation {
+  document: DocumentNode;
+  operation: OperationDefinitionNode | undefined;
+  operationName: string | null | undefined;
+  variables: Record<string, unknown> | null | undefined;
+}
+
 /**
  * Refuses an operation whose estimated cost exceeds the limit, before any resolver runs.
  * graphql-armor's own cost rule ignores page sizes, so `users(first: 100) { todos(first: 100) }`
- * would look cheap to it; graphql-query-complexity multiplies through them.
+ * would look cheap to it; graphql-query-complexity multiplies through them. One check for
+ * HTTP (an Apollo plugin) and for subscriptions over WebSocket.
  */
-function costLimitPlugin(schema: GraphQLSchema, maxCost: number): ApolloServerPlugin {
+function costLimit(schema: GraphQLSchema, maxCost: number) {
   const estimators = [paginationEstimator, simpleEstimator({ defaultComplexity: 1 })];
   // Apollo hands the same parsed document to every request with the same query text, so the
   // cost of (document, operation, variables) is computed once: clients repeat their queries.
   const known = new WeakMap<DocumentNode, Map<string, number>>();
 
-  const measure = (
-    document: DocumentNode,
-    operation: OperationDefinitionNode | undefined,
-    request: GraphQLRequest,
-  ): number | undefined => {
-    const variables = request.variables ?? {};
+  const measure = ({
+    document,
+    operation,
+    operationName,
+    variables,
+  }: CostedOperation): number | undefined => {
     try {
       return getComplexity({
         schema,
         query: document,
-        operationName: request.operationName ?? undefined,
-        variables,
+        operationName: operationName ?? undefined,
+        variables: variables ?? {},
         estimators,
       });
     } catch {
@@ -98,33 +107,42 @@ function costLimitPlugin(schema: GraphQLSchema, maxCost: number): ApolloServerPl
       // runs, with graphql-js's own 400 BAD_USER_INPUT. Anything else (a document too large
       // to measure, say) is refused here: unmeasured means unbounded.
       const definitions = operation?.variableDefinitions ?? [];
-      if (getVariableValues(schema, definitions, variables).errors) return undefined;
+      if (getVariableValues(schema, definitions, variables ?? {}).errors) return undefined;
       throw tooComplex('Query is too complex to measure');
     }
   };
 
-  return {
+  const check = (op: CostedOperation): void => {
+    const key = `${op.operationName ?? ''} ${JSON.stringify(op.variables ?? {})}`;
+    let costs = known.get(op.document);
+    let cost = costs?.get(key);
+    if (cost === undefined) {
+      cost = measure(op);
+      if (cost === undefined) return;
+      if (key.length <= 1024) {
+        if (!costs) known.set(op.document, (costs = new Map()));
+        if (costs.size >= 256) costs.clear();
+        costs.set(key, cost);
+      }
+    }
+    if (cost > maxCost) throw tooComplex(`Query cost ${cost} exceeds the limit of ${maxCost}`);
+  };
+
+  const plugin: ApolloServerPlugin = {
     async requestDidStart() {
       return {
         async didResolveOperation({ request, document, operation }) {
-          const key = `${request.operationName ?? ''} ${JSON.stringify(request.variables ?? {})}`;
-          let costs = known.get(document);
-          let cost = costs?.get(key);
-          if (cost === undefined) {
-            cost = measure(document, operation, request);
-            if (cost === undefined) return;
-            if (key.length <= 1024) {
-              if (!costs) known.set(document, (costs = new Map()));
-              if (costs.size >= 256) costs.clear();
-              costs.set(key, cost);
-            }
-          }
-          if (cost > maxCost)
-            throw tooComplex(`Query cost ${cost} exceeds the limit of ${maxCost}`);
+          check({
+            document,
+            operation,
+            operationName: request.operationName,
+            variables: request.variables,
+          });
         },
       };
     },
   };
+  return { check, plugin };
 }
 
 /** Query limits: depth, aliases and directives (graphql-armor), cost, and one credential field. */
@@ -140,8 +158,11 @@ export function queryLimits(schema: GraphQLSchema, limits: Config['graphql']) {
     // Apollo's hideSchemaDetailsFromClientErrors does this in production.
     blockFieldSuggestion: { enabled: false },
   }).protect();
+  const cost = costLimit(schema, limits.maxCost);
   return {
     validationRules: [...armor.validationRules, oneCredentialFieldPerOperation],
-    plugins: [...armor.plugins, costLimitPlugin(schema, limits.maxCost)],
+    plugins: [...armor.plugins, cost.plugin],
+    /** Throws GRAPHQL_VALIDATION_FAILED for an operation over GRAPHQL_MAX_COST. */
+    checkCost: cost.check,
   };
 }

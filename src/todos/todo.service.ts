@@ -12,6 +12,8 @@ import {
 import { titleSchema, validate } from '../common/validation';
 import { type Principal } from '../users/principal';
 import { Role } from '../users/role';
+import { TodoEventKind } from './todo-event.type';
+import { type TodoEvents } from './todo-events';
 import { TodoModel, type TodoRecord } from './todo.model';
 import { type TodoType, toTodo } from './todo.type';
 
@@ -48,8 +50,14 @@ const visibleTo = (viewer: Principal, id: Types.ObjectId) =>
   viewer.role === Role.ADMIN ? { _id: id } : { _id: id, owner: new Types.ObjectId(viewer.id) };
 
 export class TodoService {
-  /** MAX_TODOS_PER_USER. */
-  constructor(private readonly maxPerOwner = Number.POSITIVE_INFINITY) {}
+  /**
+   * Every change below is published to subscribers once it is stored; MAX_TODOS_PER_USER
+   * bounds each owner's todos.
+   */
+  constructor(
+    private readonly events: TodoEvents,
+    private readonly maxPerOwner = Number.POSITIVE_INFINITY,
+  ) {}
 
   /**
    * Stored first, then counted: a todo that finds more than the quota created before it
@@ -70,7 +78,9 @@ export class TodoService {
         'input',
       );
     }
-    return toTodo(record.toObject());
+    const todo = toTodo(record.toObject());
+    await this.events.publish([{ kind: TodoEventKind.CREATED, todo }]);
+    return todo;
   }
 
   async get(viewer: Principal, id: Types.ObjectId): Promise<TodoType> {
@@ -92,18 +102,45 @@ export class TodoService {
             { returnDocument: 'after' },
           ).lean<TodoRecord>();
     if (!record) throw new NotFoundError('Todo');
-    return toTodo(record);
+    const todo = toTodo(record);
+    // A no-op update changed nothing: there is nothing to tell subscribers.
+    if (Object.keys(set).length > 0) {
+      await this.events.publish([{ kind: TodoEventKind.UPDATED, todo }]);
+    }
+    return todo;
   }
 
   async delete(viewer: Principal, id: Types.ObjectId): Promise<boolean> {
-    const result = await TodoModel.deleteOne(visibleTo(viewer, id));
-    if (result.deletedCount === 0) throw new NotFoundError('Todo');
+    const deleted = await TodoModel.collection.findOneAndDelete(visibleTo(viewer, id), {
+      projection: { owner: 1 },
+    });
+    if (!deleted) throw new NotFoundError('Todo');
+    await this.events.publish([
+      {
+        kind: TodoEventKind.DELETED,
+        todoId: id.toHexString(),
+        ownerId: deleted.owner.toHexString(),
+      },
+    ]);
     return true;
   }
 
-  /** Every todo of a user (their account is being deleted); returns how many went. */
+  /**
+   * Every todo of a user (their account is being deleted); returns how many went. The ids are
+   * read first so that each deletion reaches subscribers; a todo created meanwhile is left to
+   * the caller's final sweep.
+   */
   async deleteAllOf(ownerId: Types.ObjectId): Promise<number> {
-    const result = await TodoModel.deleteMany({ owner: ownerId });
+    const ids = await TodoModel.collection
+      .find({ owner: ownerId }, { projection: { _id: 1 } })
+      .map((row) => row._id)
+      .toArray();
+    if (ids.length === 0) return 0;
+    const result = await TodoModel.deleteMany({ owner: ownerId, _id: { $in: ids } });
+    const owner = ownerId.toHexString();
+    await this.events.publish(
+      ids.map((id) => ({ kind: TodoEventKind.DELETED, todoId: id.toHexString(), ownerId: owner })),
+    );
     return result.deletedCount;
   }
 

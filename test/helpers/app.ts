@@ -57,6 +57,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
   );
   const app = await createApp(config, { logger });
   const server: Server = createServer(app.express);
+  app.attach(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
 
@@ -68,7 +69,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     logs,
     async stop() {
       server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      // Closes the HTTP server too (attach), once its sockets have closed.
       await app.stop();
       await disconnectDatabase();
       await database.stop();
