@@ -22,7 +22,10 @@ export interface App {
   express: Express;
   apollo: ApolloServer<Context>;
   services: Services;
-  /** Stops Apollo (the HTTP server and the database belong to the caller). */
+  /**
+   * Stops Apollo and the mail queue without waiting for retries (the HTTP server and the
+   * database belong to the caller; `src/index.ts` drains the queue first).
+   */
   stop(): Promise<void>;
 }
 
@@ -63,6 +66,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   });
   await apollo.start();
   await services.passwords.warmUp();
+  services.passwordPolicy.warmUp();
 
   const app = express();
   app.disable('x-powered-by');
@@ -106,5 +110,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   app.use(operationalRoutes(services.keys));
   app.use(bodyErrors);
 
-  return { express: app, apollo, services, stop: () => apollo.stop() };
+  const stop = async () => {
+    await apollo.stop();
+    await services.outbox.close();
+  };
+  return { express: app, apollo, services, stop };
 }

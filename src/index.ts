@@ -56,6 +56,8 @@ async function main(): Promise<void> {
     deadline.unref();
     try {
       await closeServer(server);
+      // Mails queued by the last requests, and their retries, within most of the deadline.
+      await app.services.outbox.drain(config.shutdownTimeoutSeconds * 1000 * 0.6);
       await app.stop();
       await disconnectDatabase();
       await embedded?.stop();

@@ -1,6 +1,7 @@
 import { type GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
 import { DateTimeResolver } from 'graphql-scalars';
 import { buildSchema } from 'type-graphql';
+import { AccountsResolver } from './accounts/accounts.resolver';
 import { AuditResolver } from './audit/audit.resolver';
 import { AuthResolver } from './auth/auth.resolver';
 import { authChecker } from './auth/auth-checker';
@@ -12,7 +13,7 @@ let built: Promise<GraphQLSchema> | undefined;
 /** The executable schema; built once per process (it depends on code only, not on config). */
 export function buildAppSchema(): Promise<GraphQLSchema> {
   built ??= buildSchema({
-    resolvers: [AuthResolver, UserResolver, TodoResolver, AuditResolver],
+    resolvers: [AuthResolver, UserResolver, TodoResolver, AuditResolver, AccountsResolver],
     authChecker,
     scalarsMap: [{ type: Date, scalar: DateTimeResolver }],
     // Inputs are validated by the services (zod), where errors get the contract's codes.

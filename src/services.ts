@@ -1,15 +1,19 @@
 import mongoose from 'mongoose';
 import { type Logger } from 'pino';
 import { type Config } from './config';
+import { AccountTokens } from './accounts/account-tokens';
+import { AccountsService } from './accounts/accounts.service';
 import { AuditService } from './audit/audit.service';
 import { AuthService } from './auth/auth.service';
 import { Credentials } from './auth/credentials';
 import { type KeyRing, loadKeyRing } from './auth/keys';
 import { LoginThrottle } from './auth/login-throttle';
+import { PasswordPolicy } from './auth/password-policy';
 import { PasswordHasher } from './auth/passwords';
 import { PrincipalCache } from './auth/principal-cache';
 import { SessionService } from './auth/session.service';
 import { TokenService } from './auth/tokens';
+import { Outbox, createMailTransport } from './mail/outbox';
 import { TodoService } from './todos/todo.service';
 import { UserService, findPrincipalById } from './users/user.service';
 
@@ -27,6 +31,9 @@ export interface Services {
   users: UserService;
   todos: TodoService;
   auth: AuthService;
+  passwordPolicy: PasswordPolicy;
+  outbox: Outbox;
+  accounts: AccountsService;
 }
 
 export function createServices(config: Config, logger: Logger): Services {
@@ -41,7 +48,34 @@ export function createServices(config: Config, logger: Logger): Services {
   const credentials = new Credentials(passwords, throttle, principals, sessions, audit, logger);
   const todos = new TodoService();
   const users = new UserService(credentials, sessions, todos);
-  const auth = new AuthService(users, sessions, tokens, passwords, credentials, audit);
+  const passwordPolicy = new PasswordPolicy(config.accounts.passwordMinScore);
+  const outbox = new Outbox(
+    createMailTransport(config, logger),
+    { attempts: config.mail.sendAttempts, retryDelayMs: config.mail.retryDelayMs },
+    logger,
+  );
+  const accounts = new AccountsService(
+    config,
+    users,
+    passwords,
+    passwordPolicy,
+    credentials,
+    new AccountTokens(config.accounts),
+    outbox,
+    principals,
+    audit,
+  );
+  const auth = new AuthService(
+    users,
+    sessions,
+    tokens,
+    passwords,
+    credentials,
+    audit,
+    passwordPolicy,
+    accounts,
+    config.accounts.emailVerification,
+  );
   return {
     config,
     logger,
@@ -55,5 +89,8 @@ export function createServices(config: Config, logger: Logger): Services {
     users,
     todos,
     auth,
+    passwordPolicy,
+    outbox,
+    accounts,
   };
 }

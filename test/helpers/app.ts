@@ -29,6 +29,9 @@ export const productionEnv = (): Record<string, string> => ({
   NODE_ENV: 'production',
   MONGODB_URI: 'mongodb://set-by-the-harness',
   JWT_SECRET: randomBytes(32).toString('hex'),
+  // Production needs both; nothing listens on port 9 (discard), so a mail fails and is logged.
+  SMTP_URL: 'smtp://127.0.0.1:9',
+  APP_URL: 'https://app.example.com',
 });
 
 /** Starts the real app (createApp) on a random port over the harness database. */

@@ -52,7 +52,7 @@ it('the bootstrap admin exists once although both instances started together', a
 it('a logout on one instance is honoured by the other', async () => {
   const account = (
     await gql(a.url, REGISTER, {
-      i: { email: 'multi-logout@example.com', password: 'password 123', name: 'M' },
+      i: { email: 'multi-logout@example.com', password: 'multi instance passphrase', name: 'M' },
     })
   ).data!.register;
   expect(
@@ -70,7 +70,7 @@ it('a role change on one instance is honoured by the other within AUTH_REVALIDAT
     .login;
   const user = (
     await gql(a.url, REGISTER, {
-      i: { email: 'multi-role@example.com', password: 'password 123', name: 'R' },
+      i: { email: 'multi-role@example.com', password: 'multi instance passphrase', name: 'R' },
     })
   ).data!.register;
   // Instance B has seen (and cached) this user.
@@ -89,21 +89,25 @@ it('a role change on one instance is honoured by the other within AUTH_REVALIDAT
   const stale = await gql(b.url, '{ me { role } }', {}, { token: user.accessToken });
   expect(stale.status).toBe(401);
 
-  const again = (await gql(b.url, LOGIN, { e: 'multi-role@example.com', p: 'password 123' })).data!
-    .login;
+  const again = (
+    await gql(b.url, LOGIN, { e: 'multi-role@example.com', p: 'multi instance passphrase' })
+  ).data!.login;
   expect(again.user.role).toBe('ADMIN');
 });
 
 it('a throttle built up on one instance is enforced by the other', async () => {
   await gql(a.url, REGISTER, {
-    i: { email: 'multi-throttle@example.com', password: 'password 123', name: 'T' },
+    i: { email: 'multi-throttle@example.com', password: 'multi instance passphrase', name: 'T' },
   });
   for (let i = 0; i < 3; i += 1) {
     expect(
       codeOf(await gql(a.url, LOGIN, { e: 'multi-throttle@example.com', p: 'wrong password' })),
     ).toBe('UNAUTHENTICATED');
   }
-  const refused = await gql(b.url, LOGIN, { e: 'multi-throttle@example.com', p: 'password 123' });
+  const refused = await gql(b.url, LOGIN, {
+    e: 'multi-throttle@example.com',
+    p: 'multi instance passphrase',
+  });
   expect(refused.status).toBe(429);
   expect(codeOf(refused)).toBe('TOO_MANY_REQUESTS');
 });
