@@ -1,10 +1,11 @@
 import mongoose from 'mongoose';
+import { AccountTokenModel } from '../accounts/account-token.model';
 import { AuditEventModel } from '../audit/audit.model';
 import { SessionModel } from '../auth/session.model';
 import { TodoModel } from '../todos/todo.model';
 import { UserModel } from '../users/user.model';
 
-export const MODELS = [UserModel, TodoModel, SessionModel, AuditEventModel];
+export const MODELS = [UserModel, TodoModel, SessionModel, AuditEventModel, AccountTokenModel];
 
 export interface ConnectOptions {
   dbName?: string;
