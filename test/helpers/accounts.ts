@@ -68,3 +68,18 @@ export async function outboxSettled(t: TestApp, timeoutMs = 20_000): Promise<voi
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
+
+/** Waits for a log line the app wrote (mail delivery happens after the response). */
+export async function logLine(
+  t: TestApp,
+  matches: (line: Record<string, unknown>) => boolean,
+  timeoutMs = 20_000,
+): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const line = t.logs.find(matches);
+    if (line) return line;
+    if (Date.now() > deadline) throw new Error('expected log line did not appear');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
