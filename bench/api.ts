@@ -3,7 +3,9 @@ import { type ServerChild, type ServerName, forkServer } from './children';
 import { type CpuUse, cpuMeter } from './cpu';
 import { type GraphQLBody, ME, graphql, graphqlRequest, myTodos, send } from './graphql';
 import { type HttpRequest, type LoadSettings, type Sample, drive, measure } from './load';
+import { onStop } from './lifecycle';
 import { type LoginTiming, measureLoginTiming, startLoginStorm } from './logins';
+import { startMailSink } from './mail-sink';
 import { type BenchUser, seed } from './seed';
 
 export interface ApiSettings {
@@ -196,7 +198,10 @@ export async function benchApi(
   settings: ApiSettings,
   progress: (line: string) => void,
 ): Promise<ApiResults> {
-  const env = serverEnv(db.uri, randomBytes(48).toString('base64url'));
+  // The product needs SMTP_URL and APP_URL in production; its mails go to a sink.
+  const mail = await startMailSink();
+  onStop(() => mail.stop());
+  const env = { ...serverEnv(db.uri, randomBytes(48).toString('base64url')), ...mail.env };
   const start = (server: ServerName, nodeFlags: string[] = [], monitorCommands = false) =>
     forkServer(server, { env, options: { dbName: DB_NAME, monitorCommands }, nodeFlags });
 
