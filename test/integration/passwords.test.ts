@@ -59,7 +59,7 @@ describe('canonical emails', () => {
     for (const variant of [` ${local.toUpperCase()}@Example.com `, fullWidth]) {
       const res = await gql(
         t.url,
-        'mutation ($e: String!) { register(input: { email: $e, password: "password 12", name: "Dup" }) { accessToken } }',
+        'mutation ($e: String!) { register(input: { email: $e, password: "duplicate attempt passphrase", name: "Dup" }) { accessToken } }',
         { e: variant },
       );
       expect(res.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'email' });
@@ -73,7 +73,7 @@ describe('canonical emails', () => {
     for (const email of ['admın@example.com', 'аdmin@example.com', 'admİn@example.com']) {
       const res = await gql(
         t.url,
-        'mutation ($e: String!) { register(input: { email: $e, password: "password 12", name: "Twin" }) { accessToken } }',
+        'mutation ($e: String!) { register(input: { email: $e, password: "duplicate attempt passphrase", name: "Twin" }) { accessToken } }',
         { e: email },
       );
       expect(res.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'email' });
