@@ -45,7 +45,8 @@ export class AccountsService {
    * Always true, after the same work for a new and a taken address (the input checks, one
    * argon2 hash, one insert attempt, one token, one audit event, one mail): the answer and
    * its timing do not tell whether an account exists. A taken address gets a mail that says
-   * so, with a reset link, and the account is left as it was.
+   * so, with a reset link, and the account is left as it was. Never a verification link for
+   * it: the account's password may be an intruder's (pre-hijacking), and a reset replaces it.
    */
   async signUp(input: RegisterInput, meta: RequestMeta): Promise<true> {
     const email = validate(emailSchema, input.email, 'email');
