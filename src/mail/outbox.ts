@@ -137,7 +137,10 @@ export class Outbox {
     await this.close();
   }
 
-  /** Stops at once: no new mail, no further retry; waits only for sends already under way. */
+  /**
+   * Stops at once: no new mail; a mail waiting for its retry gets one last attempt now
+   * instead of its backoff, and a failure after that is final.
+   */
   async close(): Promise<void> {
     this.closing = true;
     for (const wake of this.wakeSleepers) wake();

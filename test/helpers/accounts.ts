@@ -43,7 +43,7 @@ export async function startMailApp(env: Record<string, string> = {}): Promise<Ma
 }
 
 export function signUp(
-  t: TestApp,
+  t: Pick<TestApp, 'url'>,
   input: Partial<{ email: string; password: string; name: string }> = {},
 ): Promise<GraphQLResponse> {
   return gql(t.url, SIGN_UP, {
@@ -71,7 +71,7 @@ export async function outboxSettled(t: TestApp, timeoutMs = 20_000): Promise<voi
 
 /** Waits for a log line the app wrote (mail delivery happens after the response). */
 export async function logLine(
-  t: TestApp,
+  t: Pick<TestApp, 'logs'>,
   matches: (line: Record<string, unknown>) => boolean,
   timeoutMs = 20_000,
 ): Promise<Record<string, unknown>> {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { AccountTokenModel } from '../../src/accounts/account-token.model';
 import { UserModel } from '../../src/users/user.model';
 import {
@@ -14,7 +15,9 @@ import {
 import { type TestApp, productionEnv, startTestApp } from '../helpers/app';
 import { AUTH_FIELDS, login, register, uniqueEmail } from '../helpers/fixtures';
 import { codeOf, gql } from '../helpers/graphql';
-import { closedPort } from '../helpers/smtp';
+import { startTestDatabase } from '../helpers/database';
+import { startApiProcess, uriWithDatabase } from '../helpers/process';
+import { closedPort, startTestSmtp } from '../helpers/smtp';
 
 /** Settings that need an app of their own, one after the other. */
 
@@ -179,6 +182,38 @@ describe('development without SMTP_URL', () => {
       expect(res.data).toEqual({ verifyEmail: true });
     } finally {
       await t.stop();
+    }
+  });
+});
+
+describe('shutdown', () => {
+  it('lets a mail waiting for its retry go out before the process exits', async () => {
+    const db = await startTestDatabase();
+    const smtp = await startTestSmtp();
+    const api = await startApiProcess({
+      MONGODB_URI: uriWithDatabase(db.uri, db.dbName),
+      JWT_SECRET: randomBytes(32).toString('hex'),
+      SMTP_URL: smtp.url,
+      MAIL_RETRY_DELAY_MS: '1500',
+    });
+    try {
+      smtp.refuseWith(451);
+      const email = uniqueEmail('last');
+      expect((await signUp(api, { email })).data).toEqual({ signUp: true });
+      const retrying = (attempt: number) => (line: Record<string, unknown>) =>
+        line.msg === 'mail send failed; will retry' && line.attempt === attempt;
+      await logLine(api, retrying(1));
+      // SIGTERM during the backoff: the queue keeps its retry schedule while it drains
+      // (within SHUTDOWN_TIMEOUT) instead of giving up.
+      api.child.kill('SIGTERM');
+      await logLine(api, retrying(2));
+      smtp.refuseWith(undefined);
+      expect(await api.exited).toBe(0);
+      expect((await smtp.takeMail(email)).page).toBe('verify-email');
+    } finally {
+      await api.stop('SIGKILL');
+      await smtp.stop();
+      await db.stop();
     }
   });
 });
