@@ -4,7 +4,9 @@ import { type CpuUse, cpuMeter } from './cpu';
 import { NEST_PEER_ENTRY } from './build';
 import { type GraphQLBody, ME, graphql, graphqlRequest, myTodos, send } from './graphql';
 import { type HttpRequest, type LoadSettings, type Sample, drive, measure, round } from './load';
+import { onStop } from './lifecycle';
 import { type LoginTiming, measureLoginTiming, startLoginStorm } from './logins';
+import { startMailSink } from './mail-sink';
 import { type BenchUser, seed } from './seed';
 
 export interface ApiSettings {
@@ -232,7 +234,10 @@ export async function setUpApi(
   settings: Pick<ApiSettings, 'users'>,
   progress: (line: string) => void,
 ): Promise<ApiSetup> {
-  const env = serverEnv(db.uri, randomBytes(48).toString('base64url'));
+  // The product needs SMTP_URL and APP_URL in production; its mails go to a sink.
+  const mail = await startMailSink();
+  onStop(() => mail.stop());
+  const env = { ...serverEnv(db.uri, randomBytes(48).toString('base64url')), ...mail.env };
   const servers: Record<RoundServer, { name: ServerName; env: Record<string, string> }> = {
     hello: { name: 'hello', env },
     rest_peer: { name: 'rest-peer', env },

@@ -7,7 +7,7 @@ import { createServices } from '../src/services';
 import { ensureAdmin } from '../src/users/admin-bootstrap';
 
 const USAGE =
-  'usage: npm run create-admin -- --email admin@example.com --password "<8 to 256 characters>" [--name "Jane Admin"]';
+  'usage: npm run create-admin -- --email admin@example.com --password "<a passphrase, 8 to 256 characters, hard to guess>" [--name "Jane Admin"]';
 
 /** Creates an admin account in the database MONGODB_URI names (once; never a duplicate). */
 async function main(): Promise<number> {

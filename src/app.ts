@@ -31,8 +31,12 @@ export interface App {
    * requests finish, sockets close with 1001.
    */
   attach(server: Server): void;
-  /** Drains what `attach` was given, then stops Apollo (the database belongs to the caller). */
-  stop(): Promise<void>;
+  /**
+   * Drains what `attach` was given, stops Apollo, then the mail queue: `mailDrainMs` lets the
+   * mails of the last requests (and their retries) go out first (the database belongs to the
+   * caller).
+   */
+  stop(options?: { mailDrainMs?: number }): Promise<void>;
 }
 
 export interface AppOptions {
@@ -76,6 +80,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   await apollo.start();
   await services.passwords.warmUp();
   await services.adminGuard.init();
+  services.passwordPolicy.warmUp();
 
   const app = express();
   app.disable('x-powered-by');
@@ -129,12 +134,17 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   app.use(operationalRoutes(services.keys));
   app.use(bodyErrors);
 
+  const stop = async (options: { mailDrainMs?: number } = {}) => {
+    await apollo.stop();
+    if (options.mailDrainMs) await services.outbox.drain(options.mailDrainMs);
+    await services.outbox.close();
+  };
   return {
     express: app,
     apollo,
     services,
     subscriptions,
     attach: (server) => subscriptions.attach(server),
-    stop: () => apollo.stop(),
+    stop,
   };
 }

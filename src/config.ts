@@ -11,6 +11,8 @@ import { parseDurationSeconds } from './common/duration';
  */
 
 const MIN_SECRET_BYTES = 32;
+/** Where a front end would run in development; production must say (APP_URL). */
+const DEFAULT_APP_URL = 'http://localhost:3000';
 
 const duration = (fallback: string) =>
   z
@@ -157,6 +159,16 @@ const envSchema = z.object({
   WS_MAX_MESSAGE_BYTES: int(65536, 1024, 16777216),
   WS_INIT_TIMEOUT: duration('3s'),
   WS_EVENT_POLL_MS: int(250, 20, 5000),
+
+  SMTP_URL: optionalString,
+  MAIL_FROM: z.string().min(3).default('GraphQL Auth API <no-reply@localhost>'),
+  APP_URL: optionalString,
+  MAIL_SEND_ATTEMPTS: int(4, 1, 10),
+  MAIL_RETRY_DELAY_MS: int(2000, 10, 600000),
+  EMAIL_VERIFICATION: z.enum(['optional', 'required']).default('optional'),
+  PASSWORD_RESET_TTL: duration('30m'),
+  EMAIL_TOKEN_TTL: duration('24h'),
+  PASSWORD_MIN_SCORE: int(3, 0, 4),
 });
 
 export type Environment = 'development' | 'test' | 'production';
@@ -237,6 +249,23 @@ export interface Config {
     initTimeoutSeconds: number;
     /** How often an instance with subscribers reads the events other instances wrote. */
     eventPollMs: number;
+  };
+  mail: {
+    /** Unset outside production: each mail is logged (recipient, subject, link) instead. */
+    smtpUrl: string | undefined;
+    from: string;
+    /** Base of every link in a mail: `${appUrl}/<page>?token=<token>`. */
+    appUrl: string;
+    sendAttempts: number;
+    /** Delay before the first retry; each further retry waits twice as long. */
+    retryDelayMs: number;
+  };
+  accounts: {
+    emailVerification: 'optional' | 'required';
+    passwordResetTtlSeconds: number;
+    emailTokenTtlSeconds: number;
+    /** zxcvbn score (0 to 4) a new password needs. */
+    passwordMinScore: number;
   };
   /** Problems worth a warning at start (not fatal). */
   warnings: string[];
@@ -377,6 +406,18 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       'TRUST_PROXY=true believes any X-Forwarded-For a client writes: every per-address limit can then be dodged by sending a new address each time. Set the number of proxy hops or the proxy addresses instead',
     );
   }
+  if (isProduction && !env.SMTP_URL) {
+    problems.push('SMTP_URL is required in production (smtp:// or smtps://, with credentials)');
+  }
+  if (env.SMTP_URL && !/^smtps?:\/\/[^/\s]+/i.test(env.SMTP_URL)) {
+    problems.push('SMTP_URL: expected smtp://user:pass@host:port or smtps://…');
+  }
+  if (isProduction && !env.APP_URL) {
+    problems.push('APP_URL is required in production (the base of the links in mails)');
+  }
+  if (env.APP_URL && !/^https?:\/\/[^/\s]+/i.test(env.APP_URL)) {
+    problems.push('APP_URL: expected an http:// or https:// address');
+  }
 
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -441,6 +482,19 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       maxMessageBytes: env.WS_MAX_MESSAGE_BYTES,
       initTimeoutSeconds: env.WS_INIT_TIMEOUT,
       eventPollMs: env.WS_EVENT_POLL_MS,
+    },
+    mail: {
+      smtpUrl: env.SMTP_URL,
+      from: env.MAIL_FROM,
+      appUrl: (env.APP_URL ?? DEFAULT_APP_URL).replace(/\/+$/, ''),
+      sendAttempts: env.MAIL_SEND_ATTEMPTS,
+      retryDelayMs: env.MAIL_RETRY_DELAY_MS,
+    },
+    accounts: {
+      emailVerification: env.EMAIL_VERIFICATION,
+      passwordResetTtlSeconds: env.PASSWORD_RESET_TTL,
+      emailTokenTtlSeconds: env.EMAIL_TOKEN_TTL,
+      passwordMinScore: env.PASSWORD_MIN_SCORE,
     },
     warnings,
   };

@@ -60,8 +60,9 @@ async function main(): Promise<void> {
     }, config.shutdownTimeoutSeconds * 1000);
     deadline.unref();
     try {
-      // Apollo's drain: in-flight requests finish and sockets close (1001) before it stops.
-      await app.stop();
+      // Apollo's drain: in-flight requests finish and sockets close (1001); then the mails
+      // queued by the last requests, and their retries, within most of the deadline.
+      await app.stop({ mailDrainMs: config.shutdownTimeoutSeconds * 1000 * 0.6 });
       await disconnectDatabase();
       await embedded?.stop();
       logger.info('stopped');

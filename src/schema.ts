@@ -1,6 +1,7 @@
 import { type GraphQLSchema, lexicographicSortSchema, printSchema } from 'graphql';
 import { DateTimeResolver } from 'graphql-scalars';
 import { type PubSub, buildSchema } from 'type-graphql';
+import { AccountsResolver } from './accounts/accounts.resolver';
 import { AuditResolver } from './audit/audit.resolver';
 import { AuthResolver } from './auth/auth.resolver';
 import { authChecker } from './auth/auth-checker';
@@ -26,7 +27,14 @@ const noTopics: PubSub = {
 /** The executable schema; built once per process (it depends on code only, not on config). */
 export function buildAppSchema(): Promise<GraphQLSchema> {
   built ??= buildSchema({
-    resolvers: [AuthResolver, UserResolver, TodoResolver, AuditResolver, TodoEventResolver],
+    resolvers: [
+      AuthResolver,
+      UserResolver,
+      TodoResolver,
+      AuditResolver,
+      TodoEventResolver,
+      AccountsResolver,
+    ],
     authChecker,
     pubSub: noTopics,
     scalarsMap: [{ type: Date, scalar: DateTimeResolver }],

@@ -1,17 +1,21 @@
 import mongoose from 'mongoose';
 import { type Logger } from 'pino';
 import { type Config } from './config';
+import { AccountTokens } from './accounts/account-tokens';
+import { AccountsService } from './accounts/accounts.service';
 import { AuditService } from './audit/audit.service';
 import { AuthService } from './auth/auth.service';
 import { Credentials } from './auth/credentials';
 import { type KeyRing, loadKeyRing } from './auth/keys';
 import { LoginThrottle } from './auth/login-throttle';
+import { PasswordPolicy } from './auth/password-policy';
 import { PasswordHasher } from './auth/passwords';
 import { PrincipalCache } from './auth/principal-cache';
 import { RateLimits } from './auth/rate-limits';
 import { SessionService } from './auth/session.service';
 import { TokenService } from './auth/tokens';
 import { TodoEvents } from './todos/todo-events';
+import { Outbox, createMailTransport } from './mail/outbox';
 import { TodoService } from './todos/todo.service';
 import { AdminGuard } from './users/admin-guard';
 import { UserService, findPrincipalById } from './users/user.service';
@@ -35,6 +39,9 @@ export interface Services {
   adminGuard: AdminGuard;
   /** Todo changes for subscribers, on every instance. */
   todoEvents: TodoEvents;
+  passwordPolicy: PasswordPolicy;
+  outbox: Outbox;
+  accounts: AccountsService;
 }
 
 export function createServices(config: Config, logger: Logger): Services {
@@ -52,6 +59,24 @@ export function createServices(config: Config, logger: Logger): Services {
   const todos = new TodoService(todoEvents, config.quotas.todosPerUser);
   const adminGuard = new AdminGuard();
   const users = new UserService(credentials, sessions, todos, adminGuard);
+  const passwordPolicy = new PasswordPolicy(config.accounts.passwordMinScore);
+  const outbox = new Outbox(
+    createMailTransport(config, logger),
+    { attempts: config.mail.sendAttempts, retryDelayMs: config.mail.retryDelayMs },
+    logger,
+  );
+  const accounts = new AccountsService(
+    config,
+    users,
+    passwords,
+    passwordPolicy,
+    credentials,
+    new AccountTokens(config.accounts),
+    outbox,
+    principals,
+    audit,
+    limits,
+  );
   const auth = new AuthService(
     users,
     sessions,
@@ -61,6 +86,9 @@ export function createServices(config: Config, logger: Logger): Services {
     audit,
     limits,
     throttle,
+    passwordPolicy,
+    accounts,
+    config.accounts.emailVerification,
   );
   return {
     config,
@@ -78,5 +106,8 @@ export function createServices(config: Config, logger: Logger): Services {
     limits,
     adminGuard,
     todoEvents,
+    passwordPolicy,
+    outbox,
+    accounts,
   };
 }

@@ -1,16 +1,13 @@
 import {
   BadUserInputError,
+  EmailNotVerifiedError,
   InvalidCredentialsError,
   InvalidRefreshTokenError,
 } from '../common/errors';
 import { type RequestMeta } from '../common/request-meta';
-import {
-  PASSWORD_MAX,
-  emailSchema,
-  nameSchema,
-  passwordSchema,
-  validate,
-} from '../common/validation';
+import { type Config } from '../config';
+import { PASSWORD_MAX, emailSchema, nameSchema, validate } from '../common/validation';
+import { type AccountsService } from '../accounts/accounts.service';
 import { type AuditService } from '../audit/audit.service';
 import { Role } from '../users/role';
 import { type UserService } from '../users/user.service';
@@ -19,6 +16,7 @@ import { type RegisterInput } from './auth.types';
 import { type Credentials } from './credentials';
 import { type LoginThrottle } from './login-throttle';
 import { type RateLimits } from './rate-limits';
+import { type PasswordPolicy } from './password-policy';
 import { type PasswordHasher } from './passwords';
 import { type SessionService } from './session.service';
 import { type TokenService } from './tokens';
@@ -43,21 +41,35 @@ export class AuthService {
     private readonly audit: AuditService,
     private readonly limits: RateLimits,
     private readonly throttle: LoginThrottle,
+    private readonly policy: PasswordPolicy,
+    private readonly accounts: AccountsService,
+    private readonly emailVerification: Config['accounts']['emailVerification'],
   ) {}
 
+  /**
+   * Optional verification: an unverified account, signed in at once, and a verification
+   * mail. Required verification: nothing is created (clients use signUp).
+   */
   async register(input: RegisterInput, meta: RequestMeta): Promise<IssuedTokens> {
     await this.limits.consume('register', { ip: meta.ip, account: input.email });
+    if (this.emailVerification === 'required') {
+      throw new EmailNotVerifiedError(
+        'Email verification is required: sign up with signUp and follow the link in the mail',
+      );
+    }
     const email = validate(emailSchema, input.email, 'email');
-    const password = validate(passwordSchema, input.password, 'password');
     const name = validate(nameSchema, input.name, 'name');
+    const password = this.policy.accept(input.password, { email, name }, 'password');
     // Hashed before the unique index is asked, so a taken email costs what a new one costs.
     const user = await this.users.create({
       email,
       name,
       role: Role.CUSTOMER,
       passwordHash: await this.passwords.hash(password, meta.ip),
+      emailVerified: false,
     });
     await this.audit.record({ type: 'USER_REGISTERED', userId: user.id }, meta);
+    await this.accounts.sendVerification(user);
     return this.signIn(user, meta);
   }
 
@@ -71,6 +83,11 @@ export class AuthService {
       );
     }
     const { user } = await this.credentials.verifyPassword(rawEmail, rawPassword, meta, 'login');
+    // Told only to whoever knows the password, so it reveals nothing to a guesser.
+    if (this.emailVerification === 'required' && !user.emailVerified) {
+      await this.audit.record({ type: 'LOGIN_REFUSED_UNVERIFIED', userId: user.id }, meta);
+      throw new EmailNotVerifiedError();
+    }
     await this.audit.record({ type: 'LOGIN_SUCCEEDED', userId: user.id }, meta);
     return this.signIn(user, meta);
   }
@@ -118,7 +135,7 @@ export class AuthService {
     meta: RequestMeta,
   ): Promise<IssuedTokens> {
     await this.limits.consume('changePassword', { ip: meta.ip, account: user.id });
-    const next = validate(passwordSchema, newPassword, 'newPassword');
+    const next = this.policy.accept(newPassword, user, 'newPassword');
     // Guessing the current password here is a login attempt like any other.
     const account = await this.credentials.verifyPassword(
       user.email,

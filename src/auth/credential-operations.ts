@@ -9,4 +9,7 @@ export const CREDENTIAL_OPERATIONS: ReadonlySet<string> = new Set([
   'register',
   'refreshToken',
   'changePassword',
+  'signUp',
+  'resetPassword',
+  'changeEmail',
 ]);

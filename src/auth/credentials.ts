@@ -6,6 +6,7 @@ import { PASSWORD_MAX, canonicalEmail } from '../common/validation';
 import { type RequestMeta } from '../common/request-meta';
 import { type AuditEventType } from '../audit/audit.model';
 import { type AuditService } from '../audit/audit.service';
+import { endAccountTokens } from '../accounts/account-tokens';
 import { PUBLIC_USER_FIELDS, type Principal, toPrincipal } from '../users/principal';
 import { UserModel, type UserRecord } from '../users/user.model';
 import { type LoginThrottle, LoginThrottledError, type Reservation } from './login-throttle';
@@ -22,12 +23,25 @@ export const CREDENTIAL_EVENTS = {
   'password-changed': 'PASSWORD_CHANGED',
   'role-changed': 'ROLE_CHANGED',
   'user-deleted': 'USER_DELETED',
+  'password-reset': 'PASSWORD_RESET',
+  'email-changed': 'EMAIL_CHANGED',
 } as const satisfies Record<string, AuditEventType>;
 export type CredentialEvent = keyof typeof CREDENTIAL_EVENTS;
 
+/**
+ * Events after which no link mailed earlier may work any more: a reset link must not outlive
+ * a password change, nor a pending address change a reset (it may be the attacker's).
+ */
+const ENDS_EMAILED_LINKS: ReadonlySet<CredentialEvent> = new Set<CredentialEvent>([
+  'password-changed',
+  'password-reset',
+  'email-changed',
+  'user-deleted',
+]);
+
 export interface CredentialChange {
   /** Fields set in the same atomic update that moves the credential version on. */
-  set?: Partial<Pick<UserRecord, 'passwordHash' | 'role' | 'email'>>;
+  set?: Partial<Pick<UserRecord, 'passwordHash' | 'role' | 'email' | 'emailVerified'>>;
   /** Extra conditions on the user document; the change happens only if they hold. */
   where?: Record<string, unknown>;
   actorId?: string;
@@ -77,6 +91,7 @@ export class Credentials {
     ).lean<UserRecord>();
     if (!record) return undefined;
     this.principals.invalidate(id);
+    if (ENDS_EMAILED_LINKS.has(event)) await endAccountTokens(id);
     const sessions = await this.sessions.endAll(id, event);
     await this.audit.record(
       {
@@ -91,7 +106,8 @@ export class Credentials {
   }
 
   /**
-   * The one password check (login, changePassword): lookup, throttle, verify, re-hash, audit.
+   * The one password check (login, changePassword, changeEmail): lookup, throttle, verify,
+   * re-hash, audit.
    * An unknown email and a wrong password give one error and cost the same argon2 work, so
    * neither the answer nor its timing tells whether the account exists.
    */
@@ -99,7 +115,7 @@ export class Credentials {
     rawEmail: string,
     rawPassword: string,
     meta: RequestMeta,
-    via: 'login' | 'changePassword',
+    via: 'login' | 'changePassword' | 'changeEmail',
   ): Promise<VerifiedAccount> {
     // Longer than any password we accept: refuse before hashing megabytes.
     if ([...rawPassword].length > PASSWORD_MAX) throw new InvalidCredentialsError();

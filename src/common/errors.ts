@@ -120,6 +120,22 @@ export class BadUserInputError extends PublicError {
   }
 }
 
+/** EMAIL_VERIFICATION=required and the account's address is not verified yet. */
+export class EmailNotVerifiedError extends PublicError {
+  constructor(message = 'Confirm your email address first: follow the link in the mail we sent') {
+    super(message, { extensions: { code: ErrorCode.EMAIL_NOT_VERIFIED } });
+  }
+}
+
+/** One answer for an emailed token that is unknown, used, expired or forged. */
+export const INVALID_EMAIL_TOKEN_MESSAGE = 'This link is invalid or has expired';
+
+export class InvalidEmailTokenError extends BadUserInputError {
+  constructor() {
+    super(INVALID_EMAIL_TOKEN_MESSAGE, 'token');
+  }
+}
+
 export class TooManyRequestsError extends PublicError {
   constructor(retryAfterSeconds: number, message = 'Too many failed attempts; try again later') {
     const seconds = Math.max(1, Math.ceil(retryAfterSeconds));

@@ -1,4 +1,5 @@
 import mongoose from 'mongoose';
+import { AccountTokenModel } from '../accounts/account-token.model';
 import { AuditEventModel } from '../audit/audit.model';
 import { SessionModel } from '../auth/session.model';
 import { TrustedAddressModel } from '../auth/trusted-address.model';
@@ -13,6 +14,7 @@ export const MODELS = [
   AuditEventModel,
   TrustedAddressModel,
   TodoEventModel,
+  AccountTokenModel,
 ];
 
 export interface ConnectOptions {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { type Logger } from 'pino';
 import { type Config, ConfigError } from '../config';
 import { BadUserInputError } from '../common/errors';
-import { emailSchema, nameSchema, passwordSchema } from '../common/validation';
+import { emailSchema, nameSchema } from '../common/validation';
 import { type Services } from '../services';
 import { Role } from './role';
 
@@ -16,7 +16,7 @@ export type AdminOutcome = 'created' | 'exists' | 'conflict';
  * alone: promoting it would hand admin rights to whoever registered the address first.
  */
 export async function ensureAdmin(
-  services: Pick<Services, 'users' | 'passwords'>,
+  services: Pick<Services, 'users' | 'passwords' | 'passwordPolicy'>,
   admin: { email: string; password: string; name: string },
 ): Promise<AdminOutcome> {
   const parse = <T>(result: { success: true; data: T } | { success: false }, what: string): T => {
@@ -24,20 +24,30 @@ export async function ensureAdmin(
     return result.data;
   };
   const email = parse(emailSchema.safeParse(admin.email), 'email');
-  const password = parse(
-    passwordSchema.safeParse(admin.password),
-    'password (8 to 256 characters)',
-  );
   const name = parse(nameSchema.safeParse(admin.name), 'name');
+  let password: string;
+  try {
+    password = services.passwordPolicy.accept(admin.password, { email, name }, 'password');
+  } catch (error) {
+    if (!(error instanceof BadUserInputError)) throw error;
+    throw new ConfigError([`admin password does not meet the account rules: ${error.message}`]);
+  }
 
   const existing = await services.users.findByEmail(email);
-  if (existing) return existing.role === Role.ADMIN ? 'exists' : 'conflict';
+  if (existing) {
+    if (existing.role !== Role.ADMIN) return 'conflict';
+    // The operator chose this address: it counts as verified (also for admins made before
+    // verification existed, who could not sign in once it is required).
+    if (!existing.emailVerified) await services.users.markEmailVerified(existing.id, email);
+    return 'exists';
+  }
   try {
     await services.users.create({
       email,
       name,
       role: Role.ADMIN,
       passwordHash: await services.passwords.hash(password),
+      emailVerified: true,
     });
     return 'created';
   } catch (error) {

@@ -8,6 +8,7 @@ export const PUBLIC_USER_FIELDS = {
   role: 1,
   createdAt: 1,
   credentialVersion: 1,
+  emailVerified: 1,
 } as const;
 
 /**
@@ -29,5 +30,7 @@ export function toPrincipal(
     role: record.role,
     createdAt: record.createdAt,
     credentialVersion: record.credentialVersion,
+    // Missing on accounts stored before verification existed: they count as unverified.
+    emailVerified: record.emailVerified === true,
   };
 }

@@ -14,6 +14,11 @@ const userSchema = new Schema(
      * tokens carry the version they were issued under and stop working once it moves on.
      */
     credentialVersion: { type: Number, required: true, default: 0 },
+    /**
+     * True once a link mailed to `email` was followed (verifyEmail, resetPassword, a confirmed
+     * email change). Accounts stored before this field existed lack it and count as unverified.
+     */
+    emailVerified: { type: Boolean, default: false },
   },
   { timestamps: true, versionKey: false, strict: 'throw' },
 );

@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader';
-import { mongo, Types } from 'mongoose';
+import { Types } from 'mongoose';
+import { isDuplicateKey } from '../db/duplicate-key';
 import { BadUserInputError, NotFoundError } from '../common/errors';
 import { type Connection, type PageRequest, paginate } from '../common/pagination';
 import { type RequestMeta } from '../common/request-meta';
@@ -16,6 +17,7 @@ export interface NewUser {
   name: string;
   role: Role;
   passwordHash: string;
+  emailVerified?: boolean;
 }
 
 /**
@@ -32,9 +34,6 @@ export async function findPrincipalById(
   return record ? toPrincipal(record) : undefined;
 }
 
-const isDuplicateKey = (error: unknown) =>
-  error instanceof mongo.MongoServerError && error.code === 11000;
-
 export class UserService {
   constructor(
     private readonly credentials: Credentials,
@@ -45,16 +44,27 @@ export class UserService {
 
   /** Creates an account; the unique index, not a prior lookup, decides a duplicate email. */
   async create(user: NewUser): Promise<Principal> {
+    const created = await this.createIfAbsent(user);
+    if (!created) throw new BadUserInputError('This email is already registered', 'email');
+    return created;
+  }
+
+  /** Creates an account, or answers undefined when the email is taken. */
+  async createIfAbsent(user: NewUser): Promise<Principal | undefined> {
     try {
       const created = toPrincipal(await UserModel.create(user));
       if (created.role === Role.ADMIN) await this.admins.added(created.id);
       return created;
     } catch (error) {
-      if (isDuplicateKey(error)) {
-        throw new BadUserInputError('This email is already registered', 'email');
-      }
+      if (isDuplicateKey(error)) return undefined;
       throw error;
     }
+  }
+
+  /** Marks `email` verified, if it is still the account's address; false otherwise. */
+  async markEmailVerified(id: Types.ObjectId | string, email: string): Promise<boolean> {
+    const result = await UserModel.updateOne({ _id: id, email }, { $set: { emailVerified: true } });
+    return result.matchedCount === 1;
   }
 
   /** The account registered under a canonical email, if any. */

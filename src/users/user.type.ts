@@ -17,6 +17,12 @@ export class UserType {
   @Field(() => Role, { description: 'Role deciding what the user may do.' })
   role!: Role;
 
+  @Field({
+    description:
+      'True once the owner followed a link mailed to this address (verifyEmail, resetPassword or a confirmed email change).',
+  })
+  emailVerified!: boolean;
+
   @Field({ description: 'When the account was created.' })
   createdAt!: Date;
 }

@@ -29,6 +29,9 @@ export const productionEnv = (): Record<string, string> => ({
   NODE_ENV: 'production',
   MONGODB_URI: 'mongodb://set-by-the-harness',
   JWT_SECRET: randomBytes(32).toString('hex'),
+  // Production needs both; nothing listens on port 9 (discard), so a mail fails and is logged.
+  SMTP_URL: 'smtp://127.0.0.1:9',
+  APP_URL: 'https://app.example.com',
 });
 
 /** Starts the real app (createApp) on a random port over the harness database. */
@@ -46,6 +49,11 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     // Every test client is 127.0.0.1: suites register far more accounts than one real address
     // would. Suites about these limits set their own.
     RATE_LIMIT_REGISTER_PER_IP: '10000/1h',
+    RATE_LIMIT_SIGN_UP_PER_IP: '10000/1h',
+    RATE_LIMIT_REQUEST_PASSWORD_RESET_PER_IP: '10000/1h',
+    RATE_LIMIT_RESEND_VERIFICATION_EMAIL_PER_IP: '10000/1h',
+    RATE_LIMIT_RESET_PASSWORD_PER_IP: '10000/1h',
+    RATE_LIMIT_CHANGE_EMAIL_PER_IP: '10000/1h',
     ARGON2_QUEUE_PER_CLIENT: '64',
     ...env,
   });

@@ -30,7 +30,16 @@ const PRETTY_READY = /GraphQL API ready at http:\/\/localhost:(\d+)\//;
 export function startApiProcess(env: Record<string, string>): Promise<ApiProcess> {
   const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/index.ts'], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH, NODE_ENV: 'production', PORT: '0', HOST: '127.0.0.1', ...env },
+    env: {
+      PATH: process.env.PATH,
+      NODE_ENV: 'production',
+      PORT: '0',
+      HOST: '127.0.0.1',
+      // Required in production; nothing listens on port 9, so a mail fails and is logged.
+      SMTP_URL: 'smtp://127.0.0.1:9',
+      APP_URL: 'https://app.example.com',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: Array<Record<string, unknown>> = [];

@@ -49,7 +49,7 @@ it('the bootstrap admin exists once although both instances started together', a
 it('a logout on one instance is honoured by the other', async () => {
   const account = await register(a, {
     email: 'multi-logout@example.com',
-    password: 'password 123',
+    password: 'multi instance passphrase',
     name: 'M',
   });
   expect((await gql(a.url, LOGOUT, { token: account.refreshToken })).data!.logout).toBe(true);
@@ -62,7 +62,7 @@ it('a role change on one instance is honoured by the other within AUTH_REVALIDAT
   const admin = (await login(a, 'root@example.com', 'root password 1')).data!.login;
   const user = await register(a, {
     email: 'multi-role@example.com',
-    password: 'password 123',
+    password: 'multi instance passphrase',
     name: 'R',
   });
   // Instance B has seen (and cached) this user.
@@ -74,18 +74,22 @@ it('a role change on one instance is honoured by the other within AUTH_REVALIDAT
   const stale = await gql(b.url, ME, {}, { token: user.accessToken });
   expect(stale.status).toBe(401);
 
-  const again = (await login(b, 'multi-role@example.com', 'password 123')).data!.login;
+  const again = (await login(b, 'multi-role@example.com', 'multi instance passphrase')).data!.login;
   expect(again.user.role).toBe('ADMIN');
 });
 
 it('a throttle built up on one instance is enforced by the other', async () => {
-  await register(a, { email: 'multi-throttle@example.com', password: 'password 123', name: 'T' });
+  await register(a, {
+    email: 'multi-throttle@example.com',
+    password: 'multi instance passphrase',
+    name: 'T',
+  });
   for (let i = 0; i < 3; i += 1) {
     expect(codeOf(await login(a, 'multi-throttle@example.com', 'wrong password'))).toBe(
       'UNAUTHENTICATED',
     );
   }
-  const refused = await login(b, 'multi-throttle@example.com', 'password 123');
+  const refused = await login(b, 'multi-throttle@example.com', 'multi instance passphrase');
   expect(refused.status).toBe(429);
   expect(codeOf(refused)).toBe('TOO_MANY_REQUESTS');
 });

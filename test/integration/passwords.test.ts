@@ -52,7 +52,7 @@ describe('canonical emails', () => {
       .join('');
     for (const variant of [` ${local.toUpperCase()}@Example.com `, fullWidth]) {
       const res = await gql(t.url, REGISTER, {
-        input: { email: variant, password: 'password 12', name: 'Dup' },
+        input: { email: variant, password: 'duplicate attempt passphrase', name: 'Dup' },
       });
       expect(res.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'email' });
       expect((await login(t, variant, account.password)).data!.login.user.id).toBe(account.id);
@@ -64,7 +64,7 @@ describe('canonical emails', () => {
     const before = await UserModel.countDocuments();
     for (const email of ['admın@example.com', 'аdmin@example.com', 'admİn@example.com']) {
       const res = await gql(t.url, REGISTER, {
-        input: { email, password: 'password 12', name: 'Twin' },
+        input: { email, password: 'duplicate attempt passphrase', name: 'Twin' },
       });
       expect(res.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'email' });
     }

@@ -89,13 +89,49 @@ describe('configuration', () => {
     ).toThrow(/too short/);
   });
 
-  it('starts in production with a strong secret and a database', () => {
+  it('starts in production with a strong secret, a database, SMTP and the app address', () => {
     const config = loadConfig({
       NODE_ENV: 'production',
       MONGODB_URI: 'mongodb://db',
       JWT_SECRET: strongSecret,
+      SMTP_URL: 'smtps://mailer:secret@smtp.example.com:465',
+      APP_URL: 'https://app.example.com/',
     });
     expect(config.isProduction).toBe(true);
+    expect(config.mail).toMatchObject({
+      smtpUrl: 'smtps://mailer:secret@smtp.example.com:465',
+      appUrl: 'https://app.example.com',
+    });
+  });
+
+  it('refuses to start in production without SMTP_URL or APP_URL', () => {
+    const production = {
+      NODE_ENV: 'production',
+      MONGODB_URI: 'mongodb://db',
+      JWT_SECRET: strongSecret,
+    };
+    expect(() => loadConfig({ ...production, APP_URL: 'https://app.example.com' })).toThrow(
+      /SMTP_URL is required in production/,
+    );
+    expect(() => loadConfig({ ...production, SMTP_URL: 'smtp://smtp.example.com' })).toThrow(
+      /APP_URL is required in production/,
+    );
+  });
+
+  it('applies the documented defaults for accounts over email', () => {
+    const config = loadConfig({ JWT_SECRET: strongSecret });
+    expect(config.mail).toMatchObject({
+      smtpUrl: undefined,
+      appUrl: 'http://localhost:3000',
+      sendAttempts: 4,
+      retryDelayMs: 2000,
+    });
+    expect(config.accounts).toEqual({
+      emailVerification: 'optional',
+      passwordResetTtlSeconds: 1800,
+      emailTokenTtlSeconds: 86400,
+      passwordMinScore: 3,
+    });
   });
 
   it.each([
@@ -105,6 +141,11 @@ describe('configuration', () => {
     [{ ADMIN_EMAIL: 'a@b.co' }, /ADMIN_EMAIL and ADMIN_PASSWORD go together/],
     [{ JWT_ALGORITHM: 'HS512' }, /JWT_ALGORITHM/],
     [{ JWT_ALGORITHM: 'RS256' }, /JWT_PRIVATE_KEY/],
+    [{ SMTP_URL: 'http://smtp.example.com' }, /SMTP_URL/],
+    [{ APP_URL: 'app.example.com' }, /APP_URL/],
+    [{ EMAIL_VERIFICATION: 'sometimes' }, /EMAIL_VERIFICATION/],
+    [{ PASSWORD_MIN_SCORE: '5' }, /PASSWORD_MIN_SCORE/],
+    [{ PASSWORD_RESET_TTL: 'soon' }, /PASSWORD_RESET_TTL/],
   ])('names the variable of a bad setting (%o)', (env, message) => {
     expect(() => loadConfig({ JWT_SECRET: strongSecret, ...env })).toThrow(message);
   });
