@@ -6,7 +6,11 @@ import { type GraphQLBody, ME, graphql, graphqlRequest, myTodos, send } from './
 import { type HttpRequest, type LoadSettings, type Sample, drive, measure, round } from './load';
 import { onStop } from './lifecycle';
 import { type LoginTiming, measureLoginTiming, startLoginStorm } from './logins';
+import { type AccountTiming, measureAccountTiming } from './accounts-timing';
 import { startMailSink } from './mail-sink';
+import { type RegisterFlood, measureRegisterFlood } from './register-flood';
+import { type SubscriptionBenchResult, benchSubscriptions } from './subscriptions';
+import { readFileSync } from 'node:fs';
 import { type BenchUser, seed } from './seed';
 
 export interface ApiSettings {
@@ -18,6 +22,8 @@ export interface ApiSettings {
   loginAttempts: number;
   stormClients: number;
   users: number;
+  /** Idle subscribed sockets for the memory and fan-out measurement. */
+  sockets: number;
   /** When set, the product children of the rounds write V8 CPU profiles here. */
   cpuProfileDir?: string;
 }
@@ -57,6 +63,12 @@ export interface ApiResults {
   loginTiming: LoginTiming;
   heap: { requests: [number, number]; heapUsedBytes: [number, number] };
   dbCommands: { myTodosFirst5: number; myTodosFirst100: number };
+  /** signUp and requestPasswordReset, known ÷ unknown address (issue 9). */
+  accountTiming: AccountTiming;
+  /** Logins from one address while another floods `register` (issue 10). */
+  registerFlood: RegisterFlood;
+  /** Memory per idle subscribed socket and fan-out latency (issue 13). */
+  subscriptions: SubscriptionBenchResult;
   /** Product settings that differ from its defaults, and why. */
   productSettings: Record<string, string>;
 }
@@ -77,6 +89,12 @@ export const PRODUCT_SETTINGS: Record<string, string> = {
   // The storm signs in from one address as fast as it can; the register flood tells its
   // clients apart by X-Forwarded-For, which the bench (on loopback) plays the proxy for.
   RATE_LIMIT_LOGIN_PER_IP: 'off',
+  // The timing bench sends 2 × 200 signUp and requestPasswordReset calls from one address,
+  // repeatedly for one known account.
+  RATE_LIMIT_SIGN_UP_PER_IP: 'off',
+  RATE_LIMIT_SIGN_UP_PER_ACCOUNT: 'off',
+  RATE_LIMIT_REQUEST_PASSWORD_RESET_PER_IP: 'off',
+  RATE_LIMIT_REQUEST_PASSWORD_RESET_PER_ACCOUNT: 'off',
   ARGON2_QUEUE_PER_CLIENT: '64',
   TRUST_PROXY: 'loopback',
   ACCESS_TOKEN_TTL: '4h',
@@ -288,12 +306,28 @@ export async function benchApi(
   let dbCommands: ApiResults['dbCommands'];
   let loginTiming: LoginTiming;
   let heap: ApiResults['heap'];
+  let accountTiming: AccountTiming;
+  let registerFlood: RegisterFlood;
+  let subscriptions: SubscriptionBenchResult;
   try {
     dbCommands = await countDbCommands(probe, users[0]!);
     progress(`probe product: login timing (${settings.loginAttempts} of each kind)`);
     loginTiming = await measureLoginTiming(probe.url, users[0]!, settings.loginAttempts);
     progress(`probe product: heap after ${settings.heapAt.join(' and ')} me requests`);
     heap = await measureHeap(probe, all.me.requests, settings);
+    progress(
+      `probe product: signUp / requestPasswordReset timing (${settings.loginAttempts} each)`,
+    );
+    accountTiming = await measureAccountTiming(probe.url, settings.loginAttempts);
+    progress('probe product: logins under a register flood');
+    registerFlood = await measureRegisterFlood(probe.url);
+    progress(`probe product: ${settings.sockets} subscribed sockets`);
+    subscriptions = await benchSubscriptions({
+      url: probe.url,
+      token: users[0]!.token,
+      sockets: settings.sockets,
+      serverMemory: async () => ({ heapUsed: await probe.ask('heapUsed'), rss: rssOf(probe.pid) }),
+    });
   } finally {
     await probe.stop();
   }
@@ -356,5 +390,24 @@ export async function benchApi(
     }
   }
 
-  return { rounds, loginTiming, heap, dbCommands, productSettings: PRODUCT_SETTINGS };
+  return {
+    rounds,
+    loginTiming,
+    heap,
+    dbCommands,
+    accountTiming,
+    registerFlood,
+    subscriptions,
+    productSettings: PRODUCT_SETTINGS,
+  };
+}
+
+/** Resident memory of a process, from /proc (Linux); undefined elsewhere. */
+function rssOf(pid: number): number | undefined {
+  try {
+    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
 }

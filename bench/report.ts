@@ -123,6 +123,36 @@ export const RATIOS: RatioSpec[] = [
     target: between(0.9, 1.1),
   },
   {
+    name: 'signup_timing_known_over_unknown',
+    values: ({ api }) => [api.accountTiming.signup_timing_known_over_unknown],
+    target: between(0.9, 1.1),
+  },
+  {
+    name: 'reset_timing_known_over_unknown',
+    values: ({ api }) => [api.accountTiming.reset_timing_known_over_unknown],
+    target: between(0.9, 1.1),
+  },
+  // Flood median ÷ (2 × quiet median + 50 ms): at most 1 means within the bound.
+  {
+    name: 'login_under_register_flood',
+    values: ({ api }) => [api.registerFlood.login_under_register_flood],
+    target: atMost(1.0),
+  },
+  {
+    name: 'register_flood_refused_share',
+    values: ({ api }) => [api.registerFlood.floodRefusedShare],
+    target: atLeast(0.5),
+  },
+  // Not ratios: absolute figures of the subscription bench, printed for information.
+  {
+    name: 'ws_heap_bytes_per_idle_socket',
+    values: ({ api }) => [api.subscriptions.bytesPerSocket.heapUsed],
+  },
+  {
+    name: 'ws_fanout_p99_ms',
+    values: ({ api }) => [api.subscriptions.fanout.p99Ms],
+  },
+  {
     name: 'embedded_findone_100k_over_1k',
     values: ({ embeddedDb }) => {
       const [large, small] = [

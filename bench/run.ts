@@ -33,6 +33,7 @@ function settingsFor(quick: boolean, cpuProfileDir: string | undefined): ApiSett
     loginAttempts: quick ? 50 : 200,
     stormClients: 20,
     users: 10,
+    sockets: quick ? 200 : 1000,
     cpuProfileDir,
   };
 }

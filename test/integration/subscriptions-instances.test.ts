@@ -45,7 +45,7 @@ async function registerOn(api: ApiProcess, name: string) {
   const res = await gql(api.url, REGISTER, {
     i: {
       email: `${name}-${randomBytes(4).toString('hex')}@example.com`,
-      password: 'password 123',
+      password: 'multi instance passphrase',
       name,
     },
   });

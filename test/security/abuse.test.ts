@@ -2,7 +2,7 @@ import { loadConfig } from '../../src/config';
 import { TodoModel } from '../../src/todos/todo.model';
 import { Role } from '../../src/users/role';
 import { UserModel } from '../../src/users/user.model';
-import { type TestApp, startTestApp } from '../helpers/app';
+import { type TestApp, productionEnv, startTestApp } from '../helpers/app';
 import { type GraphQLResponse, codeOf, gql } from '../helpers/graphql';
 import {
   AUTH_FIELDS,
@@ -366,16 +366,12 @@ describe('5. audit trail', () => {
 describe('6. proxy trust and IPv6', () => {
   it('production with TRUST_PROXY=true starts with a warning that names the risk', () => {
     const config = loadConfig({
-      NODE_ENV: 'production',
-      MONGODB_URI: 'mongodb://db',
-      JWT_SECRET: 'x'.repeat(48),
+      ...productionEnv(),
       TRUST_PROXY: 'true',
     });
     expect(config.warnings.join('\n')).toMatch(/TRUST_PROXY=true.*X-Forwarded-For/);
     const hops = loadConfig({
-      NODE_ENV: 'production',
-      MONGODB_URI: 'mongodb://db',
-      JWT_SECRET: 'x'.repeat(48),
+      ...productionEnv(),
       TRUST_PROXY: '1',
     });
     expect(hops.warnings.join('\n')).not.toMatch(/TRUST_PROXY/);
