@@ -35,6 +35,7 @@ describe('configuration', () => {
       maxFailuresPerAccount: 10,
       maxFailuresPerIp: 100,
       windowSeconds: 900,
+      deviceTtlSeconds: 30 * 24 * 3600,
     });
   });
 
