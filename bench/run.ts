@@ -128,7 +128,8 @@ main().then(
   async (err: unknown) => {
     // After Ctrl-C the signal handler owns the exit; the failures it causes are no news.
     if (stoppedBySignal()) return;
-    process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    const text = err instanceof Error ? (err.stack ?? err.message) : JSON.stringify(err);
+    process.stderr.write(`${text}\n`);
     await stopEverything();
     process.exit(1);
   },
