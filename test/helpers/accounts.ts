@@ -1,4 +1,4 @@
-import { type TestApp, startTestApp } from './app';
+import { HOOK_TIMEOUT_MS, type TestApp, startTestApp } from './app';
 import { uniqueEmail } from './operations';
 import { type GraphQLResponse, gql } from './graphql';
 import { type ReceivedMail, type TestSmtp, startTestSmtp } from './smtp';
@@ -82,4 +82,16 @@ export async function logLine(
     if (Date.now() > deadline) throw new Error('expected log line did not appear');
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+}
+
+/** `startMailApp` for a file or block: started before its first test, stopped after its last. */
+export function useMailApp(env: Record<string, string> = {}): MailApp {
+  const handle = {} as MailApp;
+  beforeAll(async () => {
+    Object.assign(handle, await startMailApp(env));
+  }, HOOK_TIMEOUT_MS);
+  afterAll(async () => {
+    await handle.stop?.();
+  }, HOOK_TIMEOUT_MS);
+  return handle;
 }

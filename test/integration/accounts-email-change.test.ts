@@ -1,15 +1,9 @@
 import { AuditEventModel } from '../../src/audit/audit.model';
-import { CHANGE_EMAIL, type MailApp, ME_VERIFIED, follow, startMailApp } from '../helpers/accounts';
+import { CHANGE_EMAIL, ME_VERIFIED, follow, useMailApp } from '../helpers/accounts';
 import { AUTH_FIELDS, login, register, uniqueEmail } from '../helpers/operations';
 import { codeOf, gql } from '../helpers/graphql';
 
-let m: MailApp;
-beforeAll(async () => {
-  m = await startMailApp();
-});
-afterAll(async () => {
-  await m.stop();
-});
+const m = useMailApp();
 
 const REFRESH = `mutation ($t: String) { refreshToken(refreshToken: $t) { ${AUTH_FIELDS} } }`;
 

@@ -2,24 +2,17 @@ import { AccountTokenModel } from '../../src/accounts/account-token.model';
 import { AuditEventModel } from '../../src/audit/audit.model';
 import {
   CHANGE_EMAIL,
-  type MailApp,
   ME_VERIFIED,
   PASSPHRASE,
   REQUEST_RESET,
   follow,
   outboxSettled,
-  startMailApp,
+  useMailApp,
 } from '../helpers/accounts';
 import { AUTH_FIELDS, login, register, uniqueEmail } from '../helpers/operations';
 import { codeOf, gql } from '../helpers/graphql';
 
-let m: MailApp;
-beforeAll(async () => {
-  m = await startMailApp();
-});
-afterAll(async () => {
-  await m.stop();
-});
+const m = useMailApp();
 
 const REFRESH = `mutation ($t: String) { refreshToken(refreshToken: $t) { ${AUTH_FIELDS} } }`;
 const requestReset = (email: string) => gql(m.t.url, REQUEST_RESET, { email });

@@ -3,25 +3,18 @@ import { AuditEventModel } from '../../src/audit/audit.model';
 import { UserModel } from '../../src/users/user.model';
 import {
   APP_URL,
-  type MailApp,
   ME_VERIFIED,
   PASSPHRASE,
   RESEND,
   SIGN_UP,
   follow,
   signUp,
-  startMailApp,
+  useMailApp,
 } from '../helpers/accounts';
 import { AUTH_FIELDS, login, register, uniqueEmail } from '../helpers/operations';
 import { codeOf, gql } from '../helpers/graphql';
 
-let m: MailApp;
-beforeAll(async () => {
-  m = await startMailApp();
-});
-afterAll(async () => {
-  await m.stop();
-});
+const m = useMailApp();
 
 const REGISTER = `mutation ($input: RegisterInput!) { register(input: $input) { ${AUTH_FIELDS} } }`;
 
