@@ -26,4 +26,4 @@ EXPOSE 4000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s \
   CMD node -e "fetch('http://127.0.0.1:' + (process.env.PORT || 4000) + '/readyz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"
 # SIGTERM goes straight to node (no npm wrapper), which drains requests and exits.
-CMD ["node", "--enable-source-maps", "dist/index.js"]
+CMD ["node", "dist/index.js"]

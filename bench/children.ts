@@ -37,7 +37,7 @@ export const BUILD_DIR = path.join(__dirname, 'out', 'build');
  * The Node flags production runs with (`npm start`), plus the bench's extras. Children run
  * compiled JavaScript: no TypeScript loader, nothing of the parent's own flags.
  */
-const PRODUCTION_NODE_FLAGS = ['--enable-source-maps'];
+const PRODUCTION_NODE_FLAGS: string[] = [];
 
 function exited(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();

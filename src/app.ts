@@ -12,6 +12,7 @@ import { type Config } from './config';
 import { type Context, authenticationPlugin, createContextFunction } from './context';
 import { createFormatError, errorReportingPlugin } from './graphql/errors';
 import { queryLimits } from './graphql/limits';
+import { AddressConcurrency } from './http/address-concurrency';
 import { bodyErrors, boundedDepth, ensureBody, inSequence } from './http/body';
 import { operationalRoutes } from './http/health';
 import { requestLogging } from './http/request-logging';
@@ -124,6 +125,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
             }),
           ]
         : []),
+      new AddressConcurrency(config.addressConcurrency).middleware,
       express.json({ limit: config.graphql.bodyLimit }),
       ensureBody,
       boundedDepth,

@@ -138,6 +138,9 @@ const envSchema = z.object({
   ARGON2_QUEUE_PER_CLIENT: int(8, 1, 10000),
   MAX_SESSIONS_PER_USER: int(20, 1, 10000),
   MAX_TODOS_PER_USER: int(1000, 1, 10_000_000),
+  MAX_CONCURRENT_REQUESTS_PER_IP: int(8, 1, 100_000),
+  MAX_CONCURRENT_REQUESTS_PER_REFUSED_IP: int(1, 1, 100_000),
+  MAX_QUEUED_REQUESTS_PER_IP: int(64, 0, 100_000),
 
   ADMIN_EMAIL: optionalString,
   ADMIN_PASSWORD: optionalString,
@@ -226,6 +229,15 @@ export interface Config {
   /** Fair admission to argon2: waiting hashes in all, and per client address. */
   hashQueue: { max: number; perClient: number };
   quotas: { sessionsPerUser: number; todosPerUser: number };
+  /** GraphQL requests per client address in progress at once, and waiting beyond that. */
+  addressConcurrency: {
+    /** Requests of one address in progress at once. */
+    running: number;
+    /** The same while the address is being answered 429 (until its last Retry-After). */
+    runningWhenRefused: number;
+    /** Requests of one address waiting for a slot; beyond this, 429 at once. */
+    queued: number;
+  };
   /** Express `trust proxy` value: false, true, a hop count or a list of addresses/subnets. */
   trustProxy: boolean | number | string[];
   admin: { email: string | undefined; password: string | undefined; name: string };
@@ -464,6 +476,14 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     rateLimits: rateLimitsOf(env as unknown as Record<string, RateLimit | undefined>),
     hashQueue: { max: env.ARGON2_QUEUE_MAX, perClient: env.ARGON2_QUEUE_PER_CLIENT },
     quotas: { sessionsPerUser: env.MAX_SESSIONS_PER_USER, todosPerUser: env.MAX_TODOS_PER_USER },
+    addressConcurrency: {
+      running: env.MAX_CONCURRENT_REQUESTS_PER_IP,
+      runningWhenRefused: Math.min(
+        env.MAX_CONCURRENT_REQUESTS_PER_REFUSED_IP,
+        env.MAX_CONCURRENT_REQUESTS_PER_IP,
+      ),
+      queued: env.MAX_QUEUED_REQUESTS_PER_IP,
+    },
     trustProxy,
     admin: { email: env.ADMIN_EMAIL, password: env.ADMIN_PASSWORD, name: env.ADMIN_NAME },
     graphql: {

@@ -26,6 +26,12 @@ export interface RateLimitKeys {
  */
 export class RateLimits {
   private readonly limiters = new Map<string, RateLimiterMongo>();
+  /**
+   * Keys the store has refused, until their window ends (epoch ms). A call with any refused
+   * key is answered from here, before anything is counted: a flood past its limit costs no
+   * database round trip, and a refused address spends none of an account's budget.
+   */
+  private readonly refused = new Map<string, number>();
 
   constructor(connection: Connection, table: Config['rateLimits']) {
     for (const [operation, scopes] of Object.entries(table)) {
@@ -38,9 +44,6 @@ export class RateLimits {
           keyPrefix: `${operation}:${scope}`,
           points: limit.points,
           duration: limit.windowSeconds,
-          // Once the store has refused a key, this instance refuses it from memory until the
-          // window ends: a flood past its limit costs no database round trip per request.
-          inMemoryBlockOnConsumed: limit.points + 1,
         });
         this.limiters.set(`${operation}:${scope}`, limiter);
       }
@@ -52,24 +55,49 @@ export class RateLimits {
    * address or the account has used up its window.
    */
   async consume(operation: RateLimitedOperation, keys: RateLimitKeys): Promise<void> {
-    const checks: Array<[RateLimitScope, string]> = [['ip', addressKey(keys.ip)]];
-    if (keys.account !== undefined) checks.push(['account', accountKey(keys.account)]);
-    const results = await Promise.allSettled(
-      checks.flatMap(([scope, key]) => {
-        const limiter = this.limiters.get(`${operation}:${scope}`);
-        return limiter ? [limiter.consume(key)] : [];
-      }),
-    );
+    const checks: Array<{ limiter: RateLimiterMongo; key: string; stored: string }> = [];
+    const add = (scope: RateLimitScope, key: string) => {
+      const limiter = this.limiters.get(`${operation}:${scope}`);
+      if (limiter) checks.push({ limiter, key, stored: limiter.getKey(key) });
+    };
+    add('ip', addressKey(keys.ip));
+    if (keys.account !== undefined) add('account', accountKey(keys.account));
+
+    const now = Date.now();
     let waitMs = -1;
-    for (const result of results) {
-      if (result.status === 'fulfilled') continue;
+    for (const { stored } of checks) {
+      const until = this.refused.get(stored);
+      if (until !== undefined && until > now) waitMs = Math.max(waitMs, until - now);
+    }
+    if (waitMs >= 0) throw new TooManyRequestsError(waitMs / 1000, RATE_LIMITED_MESSAGE);
+
+    const results = await Promise.allSettled(
+      checks.map(({ limiter, key }) => limiter.consume(key)),
+    );
+    results.forEach((result, i) => {
+      if (result.status === 'fulfilled') return;
       // The store failed: not a limit decision, and not to be answered as one.
       if (!(result.reason instanceof RateLimiterRes)) throw result.reason;
       waitMs = Math.max(waitMs, result.reason.msBeforeNext);
-    }
+      this.remember(checks[i]!.stored, now + result.reason.msBeforeNext);
+    });
     if (waitMs >= 0) throw new TooManyRequestsError(waitMs / 1000, RATE_LIMITED_MESSAGE);
   }
+
+  private remember(key: string, until: number): void {
+    if (this.refused.size >= MAX_REMEMBERED) {
+      const now = Date.now();
+      for (const [known, end] of this.refused) if (end <= now) this.refused.delete(known);
+      // Still full of live keys: forget the oldest; the store still counts them.
+      if (this.refused.size >= MAX_REMEMBERED)
+        this.refused.delete(this.refused.keys().next().value!);
+    }
+    this.refused.set(key, until);
+  }
 }
+
+/** Refused keys held in memory at most (each ~100 bytes); the store stays the authority. */
+const MAX_REMEMBERED = 100_000;
 
 /** Accounts are counted under a hash: the collection never holds an email. */
 function accountKey(account: string): string {

@@ -58,6 +58,11 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     RATE_LIMIT_REGISTER_PER_ACCOUNT: '10000/1h',
     RATE_LIMIT_SIGN_UP_PER_ACCOUNT: '10000/1h',
     ARGON2_QUEUE_PER_CLIENT: '64',
+    // Suites send dozens of requests at once from 127.0.0.1, and many are answered 429 on
+    // purpose; test/security/address-concurrency.test.ts sets these to their real size.
+    MAX_CONCURRENT_REQUESTS_PER_IP: '1000',
+    MAX_CONCURRENT_REQUESTS_PER_REFUSED_IP: '1000',
+    MAX_QUEUED_REQUESTS_PER_IP: '1000',
     ...env,
   });
   // The production logger (same redaction), writing into memory at level info or finer.

@@ -1,0 +1,123 @@
+import { type RequestHandler, type Response } from 'express';
+import { type Config } from '../config';
+import { addressKey } from '../common/client-address';
+import { ErrorCode } from '../common/errors';
+import { RATE_LIMITED_MESSAGE } from '../auth/rate-limits';
+import { summarize } from './request-logging';
+
+interface Client {
+  running: number;
+  /** Requests waiting for one of this address's slots, oldest first. */
+  waiting: Array<{ res: Response; start: () => void }>;
+  /** Until when (epoch ms) the address was told to come back: it gets fewer slots till then. */
+  refusedUntil: number;
+}
+
+/** Addresses tracked before idle ones whose refusal has ended are swept. */
+const SWEEP_AT = 10_000;
+
+/**
+ * How much of the server one client address may occupy at any moment. The rate limits decide
+ * how many calls an address may make over time; this decides how many are in progress at once.
+ *
+ * Without it, an address that keeps 60 calls in flight fills the event loop even when every
+ * call is refused at once, and each step of everyone else's request waits behind 60 of its
+ * steps. So at most `running` requests per address are processed at once, and only
+ * `runningWhenRefused` (one) while the address is being answered 429: a client that keeps
+ * sending after a 429 slows only itself. More requests wait in a queue of at most `queued` per
+ * address, bodies unread and costing no CPU; beyond that the answer is 429 at once, before the
+ * body is parsed.
+ *
+ * Addresses behind one NAT share these slots, as they share the rate limits.
+ */
+export class AddressConcurrency {
+  private readonly clients = new Map<string, Client>();
+
+  constructor(private readonly limits: Config['addressConcurrency']) {}
+
+  /** Express middleware: passes the request on when its address has a free slot. */
+  readonly middleware: RequestHandler = (req, res, next) => {
+    const key = addressKey(req.ip);
+    let client = this.clients.get(key);
+    if (!client) {
+      if (this.clients.size >= SWEEP_AT) this.sweep();
+      client = { running: 0, waiting: [], refusedUntil: 0 };
+      this.clients.set(key, client);
+    }
+    const start = () => {
+      res.once('close', () => this.release(key, client, res));
+      try {
+        next();
+      } catch (error) {
+        next(error);
+      }
+    };
+    if (client.running < this.slots(client)) {
+      client.running += 1;
+      start();
+    } else if (client.waiting.length < this.limits.queued) {
+      client.waiting.push({ res, start });
+    } else {
+      client.refusedUntil = Math.max(client.refusedUntil, Date.now() + 1000);
+      refuse(res);
+    }
+  };
+
+  /** Requests of `address` in progress and waiting. */
+  load(address: string): { running: number; waiting: number } {
+    const client = this.clients.get(addressKey(address));
+    return { running: client?.running ?? 0, waiting: client?.waiting.length ?? 0 };
+  }
+
+  private slots(client: Client): number {
+    return client.refusedUntil > Date.now() ? this.limits.runningWhenRefused : this.limits.running;
+  }
+
+  /** A request of `key` ended: its slot goes to the oldest waiting one still connected. */
+  private release(key: string, client: Client, res: Response): void {
+    client.running -= 1;
+    if (res.statusCode === 429) {
+      const seconds = Number(res.getHeader('retry-after')) || 1;
+      client.refusedUntil = Math.max(client.refusedUntil, Date.now() + seconds * 1000);
+    }
+    while (client.running < this.slots(client)) {
+      const next = client.waiting.shift();
+      if (!next) break;
+      // A client that gave up while waiting closed its socket; nobody would read the answer.
+      if (next.res.socket === null || next.res.socket.destroyed) continue;
+      client.running += 1;
+      // On the next turn of the event loop, not now: run from here (inside the ended
+      // response's close event) a queue of refusals would be served back to back, before the
+      // loop got back to anyone else's I/O.
+      setImmediate(next.start);
+    }
+    if (client.running === 0 && client.waiting.length === 0 && client.refusedUntil <= Date.now()) {
+      this.clients.delete(key);
+    }
+  }
+
+  /** Forgets idle addresses whose refusal has ended (their next request starts afresh). */
+  private sweep(): void {
+    const now = Date.now();
+    for (const [key, client] of this.clients) {
+      if (client.running === 0 && client.waiting.length === 0 && client.refusedUntil <= now) {
+        this.clients.delete(key);
+      }
+    }
+  }
+}
+
+function refuse(res: Response): void {
+  summarize(res, { outcome: ErrorCode.TOO_MANY_REQUESTS });
+  res
+    .status(429)
+    .set('retry-after', '1')
+    .json({
+      errors: [
+        {
+          message: RATE_LIMITED_MESSAGE,
+          extensions: { code: ErrorCode.TOO_MANY_REQUESTS, retryAfter: 1 },
+        },
+      ],
+    });
+}

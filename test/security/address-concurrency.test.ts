@@ -1,0 +1,85 @@
+import { useTestApp } from '../helpers/app';
+import { type GraphQLResponse, codeOf } from '../helpers/graphql';
+import { REGISTER, type SignedIn, login, register, uniqueEmail } from '../helpers/operations';
+import { gql } from '../helpers/graphql';
+
+/**
+ * How much of the server one client address may hold at once (MAX_CONCURRENT_REQUESTS_PER_IP
+ * and friends): requests beyond its slots wait, beyond its queue they are answered 429 at once,
+ * and an address that was answered 429 gets one slot until its Retry-After has passed.
+ * Sign-ins (one argon2 verification each, tens of milliseconds) keep slots busy long enough for
+ * requests sent together to meet.
+ */
+const t = useTestApp({
+  TRUST_PROXY: 'loopback',
+  MAX_CONCURRENT_REQUESTS_PER_IP: '3',
+  MAX_CONCURRENT_REQUESTS_PER_REFUSED_IP: '1',
+  MAX_QUEUED_REQUESTS_PER_IP: '1',
+  RATE_LIMIT_REGISTER_PER_IP: '1/1h',
+  ARGON2_QUEUE_PER_CLIENT: '64',
+});
+
+let nextAddress = 1;
+const freshAddress = () => `203.0.113.${nextAddress++}`;
+
+let owner: SignedIn;
+beforeAll(async () => {
+  owner = await register(t);
+});
+
+/** `count` sign-ins of the owner sent at once from `address`. */
+const loginsAtOnce = (address: string, count: number) =>
+  Promise.all(
+    Array.from({ length: count }, () =>
+      login(t, owner.email, owner.password, { 'x-forwarded-for': address }),
+    ),
+  );
+
+const served = (answers: GraphQLResponse[]) => answers.filter((res) => res.data?.login).length;
+const refused = (answers: GraphQLResponse[]) =>
+  answers.filter((res) => res.status === 429 && codeOf(res) === 'TOO_MANY_REQUESTS');
+
+it('one address gets 3 sign-ins in progress and 1 waiting; more at once are refused with 429 before any work, while another address is served', async () => {
+  const flooder = freshAddress();
+  const [flood, other] = await Promise.all([
+    loginsAtOnce(flooder, 6),
+    loginsAtOnce(freshAddress(), 3),
+  ]);
+  expect(served(other)).toBe(3);
+  // 3 in progress and 1 waiting are served; without the queue only 3 would be.
+  expect(served(flood)).toBeGreaterThanOrEqual(4);
+  expect(refused(flood).length).toBeGreaterThanOrEqual(1);
+  expect(served(flood) + refused(flood).length).toBe(6);
+  for (const res of refused(flood)) {
+    expect(res.headers.get('retry-after')).toBe('1');
+    expect(res.errors![0]!.extensions).toMatchObject({ retryAfter: 1 });
+  }
+});
+
+it('an address that was answered 429 gets one request in progress at a time until its Retry-After has passed', async () => {
+  const address = freshAddress();
+  // Before: 3 at once are all served.
+  expect(served(await loginsAtOnce(address, 3))).toBe(3);
+
+  const first = await gql(
+    t.url,
+    REGISTER,
+    { input: { email: uniqueEmail(), password: 'correct horse battery', name: 'N' } },
+    { headers: { 'x-forwarded-for': address } },
+  );
+  expect(first.data?.register).toBeTruthy();
+  const second = await gql(
+    t.url,
+    REGISTER,
+    { input: { email: uniqueEmail(), password: 'correct horse battery', name: 'N' } },
+    { headers: { 'x-forwarded-for': address } },
+  );
+  expect(second.status).toBe(429);
+
+  // Now 1 in progress and 1 waiting: of 3 at once, one is refused.
+  const after = await loginsAtOnce(address, 3);
+  expect(served(after)).toBe(2);
+  expect(refused(after)).toHaveLength(1);
+  // Another address keeps its 3 slots.
+  expect(served(await loginsAtOnce(freshAddress(), 3))).toBe(3);
+});
