@@ -99,6 +99,9 @@ export const PRODUCT_SETTINGS: Record<string, string> = {
   RATE_LIMIT_REQUEST_PASSWORD_RESET_PER_IP: 'off',
   RATE_LIMIT_REQUEST_PASSWORD_RESET_PER_ACCOUNT: 'off',
   ARGON2_QUEUE_PER_CLIENT: '64',
+  // autocannon's 10 connections and the storm's 20 clients stand for as many users; from one
+  // address the default of 8 in progress would queue the rest (MAX_CONCURRENT_REQUESTS_PER_IP).
+  MAX_CONCURRENT_REQUESTS_PER_IP: '32',
   TRUST_PROXY: 'loopback',
   ACCESS_TOKEN_TTL: '4h',
   JWT_ISSUER: 'graphql-auth-api',

@@ -8,6 +8,7 @@ import { forkServer } from './children';
 import { ME, graphqlRequest, myTodos } from './graphql';
 import { installSignalHandlers, onStop, stopEverything } from './lifecycle';
 import { measure } from './load';
+import { startMailSink } from './mail-sink';
 import { seed } from './seed';
 import { spawnEmbeddedServer } from '@graphql-auth-api/embedded-mongo';
 
@@ -100,7 +101,10 @@ async function main(): Promise<void> {
     mkdtempSync(path.join(tmpdir(), 'product-profile-')),
     `${scenario}.cpuprofile`,
   );
-  const env = serverEnv(db.uri, randomBytes(48).toString('base64url'));
+  // Production needs a mail transport; the mails go to a sink.
+  const mail = await startMailSink();
+  onStop(() => mail.stop());
+  const env = { ...serverEnv(db.uri, randomBytes(48).toString('base64url')), ...mail.env };
   const options = { dbName: 'bench-profile', profileFile };
   const product = await forkServer('product', { env, options });
   try {

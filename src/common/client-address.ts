@@ -6,7 +6,22 @@ import ipaddr from 'ipaddr.js';
  * are grouped by /64. IPv4-mapped IPv6 (`::ffff:203.0.113.7`) counts as the IPv4 address.
  */
 export function addressKey(ip: string | undefined): string {
-  if (!ip || !ipaddr.isValid(ip)) return 'unknown';
+  if (!ip) return 'unknown';
+  let key = recent.get(ip);
+  if (key === undefined) {
+    // Every request asks (the per-address slots); the addresses of the moment repeat.
+    if (recent.size >= RECENT_MAX) recent.clear();
+    key = keyOf(ip);
+    recent.set(ip, key);
+  }
+  return key;
+}
+
+const RECENT_MAX = 10_000;
+const recent = new Map<string, string>();
+
+function keyOf(ip: string): string {
+  if (!ipaddr.isValid(ip)) return 'unknown';
   let address = ipaddr.parse(ip);
   if (address.kind() === 'ipv6' && (address as ipaddr.IPv6).isIPv4MappedAddress()) {
     address = (address as ipaddr.IPv6).toIPv4Address();

@@ -37,7 +37,11 @@ export class AddressConcurrency {
 
   /** Express middleware: passes the request on when its address has a free slot. */
   readonly middleware: RequestHandler = (req, res, next) => {
-    const key = addressKey(req.ip);
+    // Express works `req.ip` out again (X-Forwarded-For under TRUST_PROXY) on every read: read
+    // once here, it stays the same for everything after.
+    const ip = req.ip;
+    Object.defineProperty(req, 'ip', { value: ip, enumerable: true });
+    const key = addressKey(ip);
     let client = this.clients.get(key);
     if (!client) {
       if (this.clients.size >= SWEEP_AT) this.sweep();
