@@ -48,6 +48,8 @@ async function main(): Promise<void> {
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   logger.info({ port }, `GraphQL API ready at http://localhost:${port}/graphql`);
+  // Whoever waits for this line (an orchestrator, a test) gets it now, not with the next batch.
+  logger.flush();
 
   let stopping = false;
   const shutdown = async (signal: string) => {
