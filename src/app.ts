@@ -81,7 +81,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   await apollo.start();
   await services.passwords.warmUp();
   await services.adminGuard.init();
-  services.passwordPolicy.warmUp();
+  await services.passwordPolicy.warmUp();
 
   const app = express();
   app.disable('x-powered-by');

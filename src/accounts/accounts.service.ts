@@ -54,7 +54,7 @@ export class AccountsService {
     await this.limits.consume('signUp', { ip: meta.ip, account: input.email });
     const email = validate(emailSchema, input.email, 'email');
     const name = validate(nameSchema, input.name, 'name');
-    const password = this.policy.accept(input.password, { email, name }, 'password');
+    const password = await this.policy.accept(input.password, { email, name }, 'password');
     const passwordHash = await this.passwords.hash(password, meta.ip);
     const created = await this.users.createIfAbsent({
       email,
@@ -131,7 +131,7 @@ export class AccountsService {
     const record = await this.tokens.find(token, ['reset-password']);
     const user = record && (await this.users.findPrincipal(record.user));
     if (!record || !user || user.email !== record.email) throw new InvalidEmailTokenError();
-    const password = this.policy.accept(newPassword, user, 'newPassword');
+    const password = await this.policy.accept(newPassword, user, 'newPassword');
     const passwordHash = await this.passwords.hash(password, meta.ip);
     if (!(await this.tokens.spend(record))) throw new InvalidEmailTokenError();
     const updated = await this.credentials.revokeAll(user.id, 'password-reset', meta, {

@@ -59,7 +59,7 @@ export class AuthService {
     }
     const email = validate(emailSchema, input.email, 'email');
     const name = validate(nameSchema, input.name, 'name');
-    const password = this.policy.accept(input.password, { email, name }, 'password');
+    const password = await this.policy.accept(input.password, { email, name }, 'password');
     // Hashed before the unique index is asked, so a taken email costs what a new one costs.
     const user = await this.users.create({
       email,
@@ -135,7 +135,7 @@ export class AuthService {
     meta: RequestMeta,
   ): Promise<IssuedTokens> {
     await this.limits.consume('changePassword', { ip: meta.ip, account: user.id });
-    const next = this.policy.accept(newPassword, user, 'newPassword');
+    const next = await this.policy.accept(newPassword, user, 'newPassword');
     // Guessing the current password here is a login attempt like any other.
     const account = await this.credentials.verifyPassword(
       user.email,

@@ -1,8 +1,8 @@
-import { ZxcvbnFactory } from '@zxcvbn-ts/core';
-import * as common from '@zxcvbn-ts/language-common';
-import * as english from '@zxcvbn-ts/language-en';
+import { extname, join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { BadUserInputError } from '../common/errors';
 import { passwordSchema, validate } from '../common/validation';
+import { type StrengthReply, type StrengthRequest } from './password-strength-worker';
 
 /** What the account is known by: a password built from it is refused. */
 export interface PasswordOwner {
@@ -10,25 +10,71 @@ export interface PasswordOwner {
   name: string;
 }
 
+type Estimate = Extract<StrengthReply, { score: number }>;
+
 /**
- * Dictionaries are large (loading them takes about a second), so the estimator is built once
- * per process and shared by every app in it.
+ * One worker thread per process runs every strength check, one after the other (see
+ * `password-strength-worker.ts`). It keeps the process alive only while a check is pending,
+ * and a worker that died is replaced at the next check.
  */
-let estimator: ZxcvbnFactory | undefined;
-function sharedEstimator(): ZxcvbnFactory {
-  estimator ??= new ZxcvbnFactory({
-    translations: english.translations,
-    graphs: common.adjacencyGraphs,
-    dictionary: { ...common.dictionary, ...english.dictionary },
-    // The l33t matcher's cost grows with the number of substitutable characters (a long
-    // password of digits took over 100 ms); 10 variants find the usual substitutions.
-    l33tMaxSubstitutions: 10,
-    // A password is judged on its first 64 characters: more of them add nothing a guesser
-    // would try first, and the matchers' cost grows with the length.
-    maxLength: 64,
-  });
-  return estimator;
+class StrengthWorker {
+  private worker: Worker | undefined;
+  private ready: Promise<void> | undefined;
+  private nextId = 1;
+  private readonly pending = new Map<
+    number,
+    { resolve(estimate: Estimate): void; reject(error: Error): void }
+  >();
+
+  start(): Promise<void> {
+    if (this.ready) return this.ready;
+    const file = join(__dirname, `password-strength-worker${extname(__filename)}`);
+    // Under ts-node (development, tests) the worker compiles its TypeScript the same way.
+    const worker = new Worker(file, {
+      execArgv: extname(__filename) === '.ts' ? ['-r', 'ts-node/register/transpile-only'] : [],
+    });
+    this.worker = worker;
+    // Referenced while it starts and while a check is pending, so that a script waiting for
+    // it stays alive; a server idles without it holding the process open.
+    this.ready = new Promise((resolve, reject) => {
+      worker.once('message', () => {
+        if (this.pending.size === 0) worker.unref();
+        resolve();
+      });
+      worker.once('error', reject);
+    });
+    worker.on('message', (reply: StrengthReply | 'ready') => {
+      if (reply === 'ready') return;
+      const waiting = this.pending.get(reply.id);
+      this.pending.delete(reply.id);
+      if (this.pending.size === 0) worker.unref();
+      if (!waiting) return;
+      if ('error' in reply) waiting.reject(new Error(`password strength check: ${reply.error}`));
+      else waiting.resolve(reply);
+    });
+    worker.on('exit', (code) => {
+      const failure = new Error(`password strength worker exited (${code})`);
+      for (const waiting of this.pending.values()) waiting.reject(failure);
+      this.pending.clear();
+      this.worker = undefined;
+      this.ready = undefined;
+    });
+    return this.ready;
+  }
+
+  async estimate(password: string, words: string[]): Promise<Estimate> {
+    await this.start();
+    const worker = this.worker!;
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      worker.ref();
+      worker.postMessage({ id, password, words } satisfies StrengthRequest);
+    });
+  }
 }
+
+const strength = new StrengthWorker();
 
 /**
  * The words an attacker who knows the account would try first (NIST SP 800-63B §3.1.1.2):
@@ -51,30 +97,31 @@ function ownerWords({ email, name }: PasswordOwner): string[] {
  * The password rule for every new password (register, signUp, changePassword, resetPassword,
  * the admin bootstrap): the length rule, then a strength estimate (zxcvbn) of at least
  * PASSWORD_MIN_SCORE, given the owner's email and name. The message says why a password
- * was refused, in zxcvbn's words.
+ * was refused, in zxcvbn's words. The estimate runs in a worker thread: the request thread
+ * waits for it without doing its work (~20 ms a check) or holding its dictionaries.
  */
 export class PasswordPolicy {
   constructor(private readonly minScore: number) {}
 
-  /** Loads the dictionaries ahead of the first request, so it does not pay for them. */
-  warmUp(): void {
-    sharedEstimator();
+  /** Starts the worker and loads the dictionaries ahead of the first request. */
+  async warmUp(): Promise<void> {
+    if (this.minScore > 0) await strength.start();
   }
 
   /** The normalised password, or BAD_USER_INPUT naming `field` with the reason. */
-  accept(raw: unknown, owner: PasswordOwner, field: string): string {
+  async accept(raw: unknown, owner: PasswordOwner, field: string): Promise<string> {
     const password = validate(passwordSchema, raw, field);
-    const problem = this.weakness(password, owner);
+    const problem = await this.weakness(password, owner);
     if (problem) throw new BadUserInputError(problem, field);
     return password;
   }
 
   /** Why the password is too weak, or undefined when it is strong enough. */
-  weakness(password: string, owner: PasswordOwner): string | undefined {
+  async weakness(password: string, owner: PasswordOwner): Promise<string | undefined> {
     if (this.minScore === 0) return undefined;
-    const { score, feedback } = sharedEstimator().check(password, ownerWords(owner));
+    const { score, warning, suggestions } = await strength.estimate(password, ownerWords(owner));
     if (score >= this.minScore) return undefined;
-    const why = [feedback.warning, ...feedback.suggestions].filter(Boolean).join(' ');
+    const why = [warning, ...suggestions].filter(Boolean).join(' ');
     return `Password is too easy to guess. ${why || 'Add more words that are less common.'}`;
   }
 }

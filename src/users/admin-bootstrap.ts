@@ -27,7 +27,7 @@ export async function ensureAdmin(
   const name = parse(nameSchema.safeParse(admin.name), 'name');
   let password: string;
   try {
-    password = services.passwordPolicy.accept(admin.password, { email, name }, 'password');
+    password = await services.passwordPolicy.accept(admin.password, { email, name }, 'password');
   } catch (error) {
     if (!(error instanceof BadUserInputError)) throw error;
     throw new ConfigError([`admin password does not meet the account rules: ${error.message}`]);
