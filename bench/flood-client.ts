@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Agent, request } from 'node:http';
+import { REGISTER } from './graphql';
 
 /**
  * The register flood of `register-flood.ts`, in a process of its own, so that its client-side
@@ -11,8 +12,6 @@ const [url, concurrencyArg, address] = process.argv.slice(2) as [string, string,
 const concurrency = Number(concurrencyArg);
 const target = new URL('/graphql', url);
 const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
-const QUERY =
-  'mutation Register($input: RegisterInput!) { register(input: $input) { accessToken } }';
 
 let running = true;
 let sent = 0;
@@ -20,7 +19,7 @@ let refused = 0;
 
 function registerOnce(): Promise<void> {
   const body = JSON.stringify({
-    query: QUERY,
+    query: REGISTER,
     variables: {
       input: {
         email: `flood-${randomBytes(6).toString('hex')}@example.com`,

@@ -56,3 +56,5 @@ export const myTodos = (first: number) =>
   `{ myTodos(first: ${first}) { edges { node { id title completed owner { email } } } } }`;
 export const LOGIN =
   'mutation Login($email: String!, $password: String!) { login(email: $email, password: $password) { accessToken } }';
+export const REGISTER =
+  'mutation Register($input: RegisterInput!) { register(input: $input) { accessToken } }';

@@ -1,11 +1,8 @@
 import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { type GraphQLBody, LOGIN, graphqlRequest, send } from './graphql';
+import { type GraphQLBody, LOGIN, REGISTER, graphqlRequest, send } from './graphql';
 import { median, round } from './load';
-
-const REGISTER =
-  'mutation Register($input: RegisterInput!) { register(input: $input) { accessToken } }';
 
 export interface RegisterFlood {
   /** Median of `logins` sign-ins, one at a time, with nothing else going on. */

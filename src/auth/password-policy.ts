@@ -37,20 +37,18 @@ class StrengthWorker {
     // Referenced while it starts and while a check is pending, so that a script waiting for
     // it stays alive; a server idles without it holding the process open.
     this.ready = new Promise((resolve, reject) => {
-      worker.once('message', () => {
-        if (this.pending.size === 0) worker.unref();
-        resolve();
-      });
       worker.once('error', reject);
-    });
-    worker.on('message', (reply: StrengthReply | 'ready') => {
-      if (reply === 'ready') return;
-      const waiting = this.pending.get(reply.id);
-      this.pending.delete(reply.id);
-      if (this.pending.size === 0) worker.unref();
-      if (!waiting) return;
-      if ('error' in reply) waiting.reject(new Error(`password strength check: ${reply.error}`));
-      else waiting.resolve(reply);
+      worker.on('message', (reply: StrengthReply | 'ready') => {
+        if (reply === 'ready') {
+          if (this.pending.size === 0) worker.unref();
+          return resolve();
+        }
+        const waiting = this.pending.get(reply.id);
+        this.pending.delete(reply.id);
+        if (this.pending.size === 0) worker.unref();
+        if ('error' in reply) waiting?.reject(new Error(`password strength check: ${reply.error}`));
+        else waiting?.resolve(reply);
+      });
     });
     worker.on('exit', (code) => {
       const failure = new Error(`password strength worker exited (${code})`);

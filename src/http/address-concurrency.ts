@@ -3,6 +3,7 @@ import { type Config } from '../config';
 import { addressKey } from '../common/client-address';
 import { ErrorCode } from '../common/errors';
 import { RATE_LIMITED_MESSAGE } from '../auth/rate-limits';
+import { sendError } from './body';
 import { summarize } from './request-logging';
 
 interface Client {
@@ -56,35 +57,27 @@ export class AddressConcurrency {
         next(error);
       }
     };
-    if (client.running < this.slots(client)) {
+    if (client.running < this.slots(client, Date.now())) {
       client.running += 1;
       start();
     } else if (client.waiting.length < this.limits.queued) {
       client.waiting.push({ res, start });
     } else {
-      client.refusedUntil = Math.max(client.refusedUntil, Date.now() + 1000);
+      refusedFor(client, 1);
       refuse(res);
     }
   };
 
-  /** Requests of `address` in progress and waiting. */
-  load(address: string): { running: number; waiting: number } {
-    const client = this.clients.get(addressKey(address));
-    return { running: client?.running ?? 0, waiting: client?.waiting.length ?? 0 };
-  }
-
-  private slots(client: Client): number {
-    return client.refusedUntil > Date.now() ? this.limits.runningWhenRefused : this.limits.running;
+  private slots(client: Client, now: number): number {
+    return client.refusedUntil > now ? this.limits.runningWhenRefused : this.limits.running;
   }
 
   /** A request of `key` ended: its slot goes to the oldest waiting one still connected. */
   private release(key: string, client: Client, res: Response): void {
     client.running -= 1;
-    if (res.statusCode === 429) {
-      const seconds = Number(res.getHeader('retry-after')) || 1;
-      client.refusedUntil = Math.max(client.refusedUntil, Date.now() + seconds * 1000);
-    }
-    while (client.running < this.slots(client)) {
+    if (res.statusCode === 429) refusedFor(client, Number(res.getHeader('retry-after')) || 1);
+    const now = Date.now();
+    while (client.running < this.slots(client, now)) {
       const next = client.waiting.shift();
       if (!next) break;
       // A client that gave up while waiting closed its socket; nobody would read the answer.
@@ -95,33 +88,27 @@ export class AddressConcurrency {
       // loop got back to anyone else's I/O.
       setImmediate(next.start);
     }
-    if (client.running === 0 && client.waiting.length === 0 && client.refusedUntil <= Date.now()) {
-      this.clients.delete(key);
-    }
+    if (idle(client, now)) this.clients.delete(key);
   }
 
   /** Forgets idle addresses whose refusal has ended (their next request starts afresh). */
   private sweep(): void {
     const now = Date.now();
-    for (const [key, client] of this.clients) {
-      if (client.running === 0 && client.waiting.length === 0 && client.refusedUntil <= now) {
-        this.clients.delete(key);
-      }
-    }
+    for (const [key, client] of this.clients) if (idle(client, now)) this.clients.delete(key);
   }
+}
+
+/** Nothing in progress or waiting, and no refusal to remember: the entry can go. */
+const idle = (client: Client, now: number) =>
+  client.running === 0 && client.waiting.length === 0 && client.refusedUntil <= now;
+
+/** The address was told to come back in `seconds`: it has fewer slots until then. */
+function refusedFor(client: Client, seconds: number): void {
+  client.refusedUntil = Math.max(client.refusedUntil, Date.now() + seconds * 1000);
 }
 
 function refuse(res: Response): void {
   summarize(res, { outcome: ErrorCode.TOO_MANY_REQUESTS });
-  res
-    .status(429)
-    .set('retry-after', '1')
-    .json({
-      errors: [
-        {
-          message: RATE_LIMITED_MESSAGE,
-          extensions: { code: ErrorCode.TOO_MANY_REQUESTS, retryAfter: 1 },
-        },
-      ],
-    });
+  res.set('retry-after', '1');
+  sendError(res, 429, RATE_LIMITED_MESSAGE, { code: ErrorCode.TOO_MANY_REQUESTS, retryAfter: 1 });
 }

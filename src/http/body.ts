@@ -1,5 +1,15 @@
-import { type ErrorRequestHandler, type RequestHandler } from 'express';
+import { type ErrorRequestHandler, type RequestHandler, type Response } from 'express';
 import { ErrorCode } from '../common/errors';
+
+/** Answers an HTTP-level refusal (before GraphQL runs) in the GraphQL error shape. */
+export function sendError(
+  res: Response,
+  status: number,
+  message: string,
+  extensions: { code: ErrorCode; [key: string]: unknown },
+): void {
+  res.status(status).json({ errors: [{ message, extensions }] });
+}
 
 /** Answers body-parser failures (too large, malformed JSON) in the GraphQL error shape. */
 export const bodyErrors: ErrorRequestHandler = (error, _req, res, next) => {
@@ -7,7 +17,7 @@ export const bodyErrors: ErrorRequestHandler = (error, _req, res, next) => {
   if (status === undefined || status >= 500 || res.headersSent) return next(error);
   const message = status === 413 ? 'Request body too large' : 'Malformed request body';
   const code = status === 413 ? ErrorCode.PAYLOAD_TOO_LARGE : ErrorCode.BAD_REQUEST;
-  res.status(status).json({ errors: [{ message, extensions: { code } }] });
+  sendError(res, status, message, { code });
 };
 
 /**
@@ -41,13 +51,8 @@ export function nestedDeeperThan(value: unknown, max: number): boolean {
  */
 export const boundedDepth: RequestHandler = (req, res, next) => {
   if (!nestedDeeperThan(req.body, MAX_BODY_DEPTH)) return next();
-  res.status(400).json({
-    errors: [
-      {
-        message: `Request body nested deeper than ${MAX_BODY_DEPTH} levels`,
-        extensions: { code: ErrorCode.BAD_REQUEST },
-      },
-    ],
+  sendError(res, 400, `Request body nested deeper than ${MAX_BODY_DEPTH} levels`, {
+    code: ErrorCode.BAD_REQUEST,
   });
 };
 

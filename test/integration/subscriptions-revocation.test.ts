@@ -1,5 +1,13 @@
 import { type TestApp, startTestApp } from '../helpers/app';
-import { type SignedIn, createTodo, login, register, signInAdmin } from '../helpers/operations';
+import {
+  DELETE_USER,
+  REVOKE_SESSION,
+  type SignedIn,
+  createTodo,
+  login,
+  register,
+  signInAdmin,
+} from '../helpers/operations';
 import { gql } from '../helpers/graphql';
 import { EVENT_FIELDS, type TestSocket, bearer, openSocket, until } from '../helpers/subscriptions';
 
@@ -138,7 +146,7 @@ it("deleteUser closes the deleted user's sockets only", async () => {
 
   await gql(
     t.url,
-    'mutation ($id: ID!) { deleteUser(id: $id) }',
+    DELETE_USER,
     { id: ada.id },
     {
       token: admin.accessToken,
@@ -157,7 +165,7 @@ it('revokeSession ends the socket of the session it signs out', async () => {
 
   await gql(
     t.url,
-    'mutation ($id: ID!) { revokeSession(id: $id) }',
+    REVOKE_SESSION,
     { id: otherSession.id },
     {
       token: ada.accessToken,

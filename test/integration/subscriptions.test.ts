@@ -1,5 +1,5 @@
 import { type TestApp, startTestApp } from '../helpers/app';
-import { createTodo, register, signInAdmin } from '../helpers/operations';
+import { DELETE_USER, createTodo, register, signInAdmin } from '../helpers/operations';
 import { gql } from '../helpers/graphql';
 import { EVENT_RETENTION_SECONDS, TodoEventModel } from '../../src/todos/todo-event.model';
 import { EVENT_FIELDS, type TestSocket, bearer, openSocket, until } from '../helpers/subscriptions';
@@ -105,12 +105,7 @@ it("an admin's todoEvents receives everyone's changes, deleteUser's deletions in
     todo: { owner: { id: bob.id } },
   });
 
-  const deleted = await gql(
-    t.url,
-    'mutation ($id: ID!) { deleteUser(id: $id) }',
-    { id: bob.id },
-    { token: admin.accessToken },
-  );
+  const deleted = await gql(t.url, DELETE_USER, { id: bob.id }, { token: admin.accessToken });
   expect(deleted.data!.deleteUser).toBe(true);
   expect((await stream.next()).data!.todoEvents).toEqual({
     kind: 'DELETED',

@@ -5,21 +5,22 @@ import { UserModel } from '../../src/users/user.model';
 import { type TestApp, productionEnv, startTestApp } from '../helpers/app';
 import { type GraphQLResponse, codeOf, gql } from '../helpers/graphql';
 import {
-  AUTH_FIELDS,
+  DELETE_USER,
+  LOGIN,
   REFRESH,
+  REGISTER,
+  SET_USER_ROLE,
   type SignedIn,
   signInAdmin,
   uniqueEmail,
 } from '../helpers/operations';
-import { rawRequest } from './support';
+import { freshAddress, rawRequest } from './support';
 
 /**
  * The hostile review's findings (issue 10), each replayed against the running API. Clients
  * are told apart by X-Forwarded-For, which the app believes from the loopback proxy only.
  */
 
-const REGISTER = `mutation ($input: RegisterInput!) { register(input: $input) { ${AUTH_FIELDS} } }`;
-const LOGIN = `mutation ($email: String!, $password: String!) { login(email: $email, password: $password) { ${AUTH_FIELDS} } }`;
 const PASSWORD = 'correct horse battery';
 
 let t: TestApp;
@@ -40,12 +41,6 @@ afterAll(async () => {
   await t.stop();
 });
 
-let nextAddress = 1;
-/** A client address nobody used yet in this suite (TEST-NET-3, then 10.x). */
-const freshAddress = () => {
-  const n = nextAddress++;
-  return n < 255 ? `203.0.113.${n}` : `10.0.${Math.floor(n / 255)}.${n % 255}`;
-};
 const from = (ip: string, extra: Record<string, string> = {}) => ({
   headers: { 'x-forwarded-for': ip, ...extra },
 });
@@ -271,16 +266,17 @@ describe('3. deeply nested variables', () => {
 });
 
 describe('4. the last admin', () => {
-  const SET_ROLE =
-    'mutation ($id: ID!, $role: Role!) { setUserRole(id: $id, role: $role) { id role } }';
-  const DELETE = 'mutation ($id: ID!) { deleteUser(id: $id) }';
-
   it('50 rounds of two admins demoting or deleting each other at once always leave an admin', async () => {
     let survivor = await signInAdmin(t);
     // Only this suite's admin remains: every other admin is removed first.
     const others = await UserModel.find({ role: Role.ADMIN, _id: { $ne: survivor.id } }).lean();
     for (const other of others) {
-      await gql(t.url, DELETE, { id: other._id.toHexString() }, { token: survivor.accessToken });
+      await gql(
+        t.url,
+        DELETE_USER,
+        { id: other._id.toHexString() },
+        { token: survivor.accessToken },
+      );
     }
     expect(await UserModel.countDocuments({ role: Role.ADMIN })).toBe(1);
 
@@ -289,7 +285,7 @@ describe('4. the last admin', () => {
       const recruit = await registerFrom(address);
       const promoted = await gql(
         t.url,
-        SET_ROLE,
+        SET_USER_ROLE,
         { id: recruit.id, role: 'ADMIN' },
         { token: survivor.accessToken },
       );
@@ -305,12 +301,12 @@ describe('4. the last admin', () => {
       ];
       const removal = (target: string) =>
         round % 3 === 0
-          ? { query: DELETE, variables: { id: target } }
+          ? { query: DELETE_USER, variables: { id: target } }
           : round % 3 === 1
-            ? { query: SET_ROLE, variables: { id: target, role: 'CUSTOMER' } }
+            ? { query: SET_USER_ROLE, variables: { id: target, role: 'CUSTOMER' } }
             : target === pair[0]!.id
-              ? { query: DELETE, variables: { id: target } }
-              : { query: SET_ROLE, variables: { id: target, role: 'CUSTOMER' } };
+              ? { query: DELETE_USER, variables: { id: target } }
+              : { query: SET_USER_ROLE, variables: { id: target, role: 'CUSTOMER' } };
       const [a, b] = await Promise.all([
         gql(t.url, removal(pair[1]!.id).query, removal(pair[1]!.id).variables, {
           token: pair[0]!.token,

@@ -1,7 +1,7 @@
 import { useTestApp } from '../helpers/app';
-import { type GraphQLResponse, codeOf } from '../helpers/graphql';
+import { type GraphQLResponse, codeOf, gql } from '../helpers/graphql';
 import { REGISTER, type SignedIn, login, register, uniqueEmail } from '../helpers/operations';
-import { gql } from '../helpers/graphql';
+import { freshAddress } from './support';
 
 /**
  * How much of the server one client address may hold at once (MAX_CONCURRENT_REQUESTS_PER_IP
@@ -18,9 +18,6 @@ const t = useTestApp({
   RATE_LIMIT_REGISTER_PER_IP: '1/1h',
   ARGON2_QUEUE_PER_CLIENT: '64',
 });
-
-let nextAddress = 1;
-const freshAddress = () => `203.0.113.${nextAddress++}`;
 
 let owner: SignedIn;
 beforeAll(async () => {

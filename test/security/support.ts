@@ -122,3 +122,13 @@ export function rawRequest(
     req.end(options.body);
   });
 }
+
+let nextAddress = 1;
+/**
+ * A client address no test in this file used yet (TEST-NET-3, then 10.x), for X-Forwarded-For
+ * under TRUST_PROXY=loopback.
+ */
+export const freshAddress = () => {
+  const n = nextAddress++;
+  return n < 255 ? `203.0.113.${n}` : `10.0.${Math.floor(n / 255)}.${n % 255}`;
+};
