@@ -16,6 +16,7 @@ import { AddressConcurrency } from './http/address-concurrency';
 import { bodyErrors, boundedDepth, ensureBody, inSequence } from './http/body';
 import { operationalRoutes } from './http/health';
 import { requestLogging } from './http/request-logging';
+import { createExpressServer } from './http/server';
 import { createLogger } from './logger';
 import { buildAppSchema } from './schema';
 import { type Services, createServices } from './services';
@@ -25,15 +26,15 @@ export interface App {
   express: Express;
   apollo: ApolloServer<Context>;
   services: Services;
-  /** Subscriptions over WebSocket, once `attach` has given them an HTTP server. */
+  /** Subscriptions over WebSocket, once `createServer` has given them an HTTP server. */
   subscriptions: SubscriptionServer;
   /**
-   * Serves subscriptions on `server` (path /graphql) and makes `stop` drain it: in-flight
-   * requests finish, sockets close with 1001.
+   * The HTTP server for the app (not yet listening), serving subscriptions too (path /graphql);
+   * `stop` drains it: in-flight requests finish, sockets close with 1001.
    */
-  attach(server: Server): void;
+  createServer(): Server;
   /**
-   * Drains what `attach` was given, stops Apollo, then the mail queue: `mailDrainMs` lets the
+   * Drains the server `createServer` made, stops Apollo, then the mail queue: `mailDrainMs` lets the
    * mails of the last requests (and their retries) go out first (the database belongs to the
    * caller).
    */
@@ -146,7 +147,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     apollo,
     services,
     subscriptions,
-    attach: (server) => subscriptions.attach(server),
+    createServer: () => {
+      const server = createExpressServer(app);
+      subscriptions.attach(server);
+      return server;
+    },
     stop,
   };
 }

@@ -1,7 +1,6 @@
 import 'reflect-metadata';
 import { existsSync } from 'node:fs';
 import { type Logger } from 'pino';
-import { createServer } from 'node:http';
 import { createApp } from './app';
 import { withPersistedDevelopmentSecret } from './auth/dev-secret';
 import { ConfigError, loadConfig } from './config';
@@ -37,8 +36,7 @@ async function main(): Promise<void> {
   const app = await createApp(config, { logger });
   await bootstrapAdmin(config, app.services, logger);
 
-  const server = createServer(app.express);
-  app.attach(server);
+  const server = app.createServer();
   // Longer than a typical load balancer's idle timeout, so the balancer closes first.
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {

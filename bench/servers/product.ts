@@ -1,5 +1,4 @@
 import 'reflect-metadata';
-import { createServer } from 'node:http';
 import mongoose from 'mongoose';
 import { createApp } from '../../src/app';
 import { loadConfig } from '../../src/config';
@@ -31,9 +30,8 @@ serveChild(async () => {
   const app = await createApp(config, { logger });
 
   const gc = (globalThis as { gc?: () => void }).gc;
-  const server = createServer(app.express);
   // Subscriptions too (bench/subscriptions.ts opens sockets to it).
-  app.attach(server);
+  const server = app.createServer();
   return {
     server,
     ops: {

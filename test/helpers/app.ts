@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
-import { type Server, createServer } from 'node:http';
+import { type Server } from 'node:http';
 import { type AddressInfo } from 'node:net';
 import { type CommandStartedEvent } from 'mongodb';
 import mongoose from 'mongoose';
@@ -72,8 +72,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) },
   );
   const app = await createApp(config, { logger });
-  const server: Server = createServer(app.express);
-  app.attach(server);
+  const server: Server = app.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
 
