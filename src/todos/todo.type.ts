@@ -25,14 +25,18 @@ export class TodoType {
 
 export const { Edge: TodoEdge, Connection: TodoConnection } = connectionTypes(TodoType, 'Todo');
 
-/** The one mapping from a stored todo to what clients see. */
+/**
+ * The one mapping from a stored todo to what clients see. A TodoType instance, not a plain
+ * object: type-graphql copies a plain object into a new instance each time it hands one to a
+ * field resolver (`owner`), once per todo in every list.
+ */
 export function toTodo(record: TodoRecord): TodoType {
-  return {
-    id: record._id.toHexString(),
-    title: record.title,
-    completed: record.completed,
-    ownerId: record.owner.toHexString(),
-    createdAt: record.createdAt,
-    updatedAt: record.updatedAt,
-  };
+  const todo = new TodoType();
+  todo.id = record._id.toHexString();
+  todo.title = record.title;
+  todo.completed = record.completed;
+  todo.ownerId = record.owner.toHexString();
+  todo.createdAt = record.createdAt;
+  todo.updatedAt = record.updatedAt;
+  return todo;
 }

@@ -1,0 +1,53 @@
+import { type Model, mongo } from 'mongoose';
+
+export interface PageQuery {
+  filter: Record<string, unknown>;
+  sort: Record<string, 1 | -1>;
+  /** At most PAGE_SIZE_MAX + 1: a page of small documents always fits one reply. */
+  limit: number;
+  projection?: Record<string, 0 | 1>;
+}
+
+const isZero = (id: unknown): boolean => id === 0 || (id instanceof mongo.Long && id.isZero());
+
+/**
+ * The documents of one page, read with one `find` command (`db.command`) rather than through
+ * the driver's cursor (`find().toArray()`). Both make the same single round trip, but the
+ * cursor's machinery (cursor object, on-demand reply, per-document decoding, cleanup) cost
+ * about 300 µs more of CPU per page of 21 and left about 2.5 times the garbage (`npm run
+ * bench:profile -- my_todos`). A cursor the server left open (its reply stopped short of
+ * `limit` for size) is closed again and the page read through the cursor, as is a page whose
+ * command failed: that path brings the driver's retryable reads. The command takes the
+ * database's read preference, as the cursor would.
+ */
+export async function findPage<T>(
+  model: Model<any>, // eslint-disable-line @typescript-eslint/no-explicit-any
+  query: PageQuery,
+): Promise<T[]> {
+  const db = model.db.db;
+  const name = model.collection.collectionName;
+  if (db) {
+    try {
+      const reply = await db.command(
+        {
+          find: name,
+          filter: query.filter,
+          sort: query.sort,
+          limit: query.limit,
+          batchSize: query.limit,
+          ...(query.projection ? { projection: query.projection } : {}),
+        },
+        { readPreference: db.readPreference },
+      );
+      const cursor = reply.cursor as { id: unknown; firstBatch: T[] };
+      if (isZero(cursor.id)) return cursor.firstBatch;
+      void db.command({ killCursors: name, cursors: [cursor.id] }).catch(() => undefined);
+    } catch {
+      // Read again below, through the driver's cursor and its retry rules.
+    }
+  }
+  const rows = await model.collection
+    .find(query.filter, { sort: query.sort, limit: query.limit, projection: query.projection })
+    .toArray();
+  return rows as T[];
+}
