@@ -34,6 +34,7 @@ export interface ApiSettings {
  */
 export const SCENARIOS = [
   'hello',
+  'hello_protos',
   'me',
   'nest_me',
   'nest_string_me',
@@ -128,7 +129,7 @@ export function serverEnv(uri: string, secret: string): Record<string, string> {
 }
 
 /** The processes of a round: each scenario runs against one of them. */
-type RoundServer = 'hello' | 'rest_peer' | 'product' | 'nest' | 'nest_string';
+type RoundServer = 'hello' | 'hello_protos' | 'rest_peer' | 'product' | 'nest' | 'nest_string';
 
 interface Target {
   server: RoundServer;
@@ -171,15 +172,17 @@ function targets(users: BenchUser[]): Record<Exclude<Scenario, 'login_storm'>, T
       );
     },
   });
-  return {
-    hello: {
-      server: 'hello',
-      requests: [graphqlRequest('{ hello }')],
-      async check(url) {
-        const data = await graphql<{ hello: string }>(url, '{ hello }');
-        expect(data.hello === 'world', 'hello', data);
-      },
+  const hello = (server: RoundServer): Target => ({
+    server,
+    requests: [graphqlRequest('{ hello }')],
+    async check(url) {
+      const data = await graphql<{ hello: string }>(url, '{ hello }');
+      expect(data.hello === 'world', server, data);
     },
+  });
+  return {
+    hello: hello('hello'),
+    hello_protos: hello('hello_protos'),
     rest_peer: {
       server: 'rest_peer',
       requests: users.map((user) => ({
@@ -264,6 +267,7 @@ export async function setUpApi(
   const env = { ...serverEnv(db.uri, randomBytes(48).toString('base64url')), ...mail.env };
   const servers: Record<RoundServer, { name: ServerName; env: Record<string, string> }> = {
     hello: { name: 'hello', env },
+    hello_protos: { name: 'hello', env: { ...env, BENCH_HELLO_SERVER: 'product' } },
     rest_peer: { name: 'rest-peer', env },
     product: { name: 'product', env },
     nest: { name: 'nest', env: { ...env, BENCH_NEST_SECRET: 'key' } },
@@ -363,7 +367,14 @@ export async function benchApi(
     const children = new Map<RoundServer, ServerChild>();
     try {
       progress(`round ${r}/${settings.rounds}: starting the servers`);
-      for (const server of ['hello', 'rest_peer', 'product', 'nest', 'nest_string'] as const) {
+      for (const server of [
+        'hello',
+        'hello_protos',
+        'rest_peer',
+        'product',
+        'nest',
+        'nest_string',
+      ] as const) {
         children.set(server, await start(server, server === 'product' ? profileFlags : []));
       }
       for (const scenario of SCENARIOS) {

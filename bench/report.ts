@@ -82,6 +82,16 @@ export const RATIOS: RatioSpec[] = [
     values: perRound((s) => cpuRatio(s.my_todos, s.hello)),
     target: atMost(3.0),
   },
+  // The same, against `hello` served the way the product serves itself (information): what the
+  // product adds to Apollo + Express once both build requests with Express's prototypes.
+  {
+    name: 'me_cpu_over_hello_protos',
+    values: perRound((s) => cpuRatio(s.me, s.hello_protos)),
+  },
+  {
+    name: 'my_todos_cpu_over_hello_protos',
+    values: perRound((s) => cpuRatio(s.my_todos, s.hello_protos)),
+  },
   // Throughput is the figure against peers: it is what a user of either would see.
   {
     name: 'me_over_nest',
@@ -230,6 +240,7 @@ function medianSample(api: ApiResults, scenario: Scenario) {
 
 const DESCRIPTIONS: Record<Scenario, string> = {
   hello: 'bare Apollo Server 5 + Express 5 answering { hello } (R0)',
+  hello_protos: "R0 on the product's HTTP server (Express's prototypes; information)",
   me: 'product, { me { id email role } } with a Bearer token',
   nest_me: 'NestJS peer (docs recipe, KeyObject secret), same query',
   nest_string_me: 'NestJS peer, docs-verbatim string secret (information)',
