@@ -41,7 +41,9 @@ export async function findPage<T>(
       );
       const cursor = reply.cursor as { id: unknown; firstBatch: T[] };
       if (isZero(cursor.id)) return cursor.firstBatch;
-      void db.command({ killCursors: name, cursors: [cursor.id] }).catch(() => undefined);
+      // The reply may have turned the id into a number; killCursors takes a long.
+      const id = typeof cursor.id === 'number' ? mongo.Long.fromNumber(cursor.id) : cursor.id;
+      void db.command({ killCursors: name, cursors: [id] }).catch(() => undefined);
     } catch {
       // Read again below, through the driver's cursor and its retry rules.
     }

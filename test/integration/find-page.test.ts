@@ -1,4 +1,4 @@
-import { type CommandStartedEvent } from 'mongodb';
+import { type CommandStartedEvent, type CommandSucceededEvent } from 'mongodb';
 import mongoose, { Schema } from 'mongoose';
 import { connectDatabase, disconnectDatabase } from '../../src/db/connect';
 import { findPage } from '../../src/db/find-page';
@@ -19,11 +19,13 @@ const ProbeModel = mongoose.model<Probe>(
 
 let db: TestDatabase;
 const commands: CommandStartedEvent[] = [];
+const replies: CommandSucceededEvent[] = [];
 
 beforeAll(async () => {
   db = await startTestDatabase();
   await connectDatabase(db.uri, { dbName: db.dbName, monitorCommands: true });
   mongoose.connection.getClient().on('commandStarted', (event) => commands.push(event));
+  mongoose.connection.getClient().on('commandSucceeded', (event) => replies.push(event));
 });
 
 afterAll(async () => {
@@ -34,6 +36,7 @@ afterAll(async () => {
 beforeEach(async () => {
   await ProbeModel.collection.deleteMany({});
   commands.splice(0);
+  replies.splice(0);
 });
 
 const sent = () => commands.map((c) => c.commandName).filter((name) => name !== 'endSessions');
@@ -66,7 +69,15 @@ it('returns the whole page when it is larger than one reply (16 MB), and closes 
 
   expect(page.map((doc) => doc.n)).toEqual([0, 1, 2, 3, 4]);
   expect(page.every((doc) => doc.blob.length === blob.length)).toBe(true);
-  // The short reply's cursor is closed, then the page is read through the driver's cursor.
+  // The short reply's cursor is closed (the server no longer knows it), then the page is read
+  // through the driver's cursor.
+  const first = replies.find((reply) => reply.commandName === 'find')!;
+  const { id, firstBatch } = (first.reply as { cursor: { id: unknown; firstBatch: unknown[] } })
+    .cursor;
+  expect(firstBatch.length).toBeLessThan(5);
   await new Promise((resolve) => setTimeout(resolve, 50));
-  expect(sent()).toEqual(expect.arrayContaining(['find', 'killCursors']));
+  expect(sent()).toContain('killCursors');
+  await expect(
+    mongoose.connection.db!.command({ getMore: id, collection: ProbeModel.collection.name }),
+  ).rejects.toMatchObject({ code: 43 });
 }, 60_000);
