@@ -13,7 +13,7 @@ import { seed } from './seed';
 import { spawnEmbeddedServer } from '@graphql-auth-api/embedded-mongo';
 
 /**
- * `npm run bench:profile -- hello|me|my_todos [seconds]`: one server process under one scenario
+ * `npm run bench:profile -- hello|hello_protos|me|my_todos [seconds]`: one server process under one scenario
  * with V8's CPU profiler on, then the functions and packages that took its CPU, by self time.
  * Only the measured window is profiled (after a warm-up). The profile itself stays in a
  * temporary folder for a closer look (Chrome DevTools, speedscope).
@@ -89,8 +89,8 @@ async function main(): Promise<void> {
   installSignalHandlers();
   const scenario = process.argv[2] ?? 'me';
   const seconds = Number(process.argv[3] ?? 10);
-  if (!['hello', 'me', 'my_todos'].includes(scenario)) {
-    throw new Error('scenario: hello, me or my_todos');
+  if (!['hello', 'hello_protos', 'me', 'my_todos'].includes(scenario)) {
+    throw new Error('scenario: hello, hello_protos, me or my_todos');
   }
 
   // Compiled code, as production and `npm run bench` run it.
@@ -110,11 +110,18 @@ async function main(): Promise<void> {
   try {
     const users = await seed(product.url, { users: 10, todosEach: 30, todosForFirst: 30 });
     let target = product;
-    if (scenario === 'hello') {
+    if (scenario === 'hello' || scenario === 'hello_protos') {
       await product.stop();
-      target = await forkServer('hello', { env, options });
+      const served: Record<string, string> =
+        scenario === 'hello_protos' ? { BENCH_HELLO_SERVER: 'product' } : {};
+      target = await forkServer('hello', { env: { ...env, ...served }, options });
     }
-    const query = { hello: '{ hello }', me: ME, my_todos: myTodos(20) }[scenario]!;
+    const query = {
+      hello: '{ hello }',
+      hello_protos: '{ hello }',
+      me: ME,
+      my_todos: myTodos(20),
+    }[scenario]!;
     const requests = users.map((user) => graphqlRequest(query, undefined, user.token));
     const load = {
       connections: 10,
