@@ -17,8 +17,8 @@ const isZero = (id: unknown): boolean => id === 0 || (id instanceof mongo.Long &
  * about 300 µs more of CPU per page of 21 and left about 2.5 times the garbage (`npm run
  * bench:profile -- my_todos`). A cursor the server left open (its reply stopped short of
  * `limit` for size) is closed again and the page read through the cursor, as is a page whose
- * command failed: that path brings the driver's retryable reads. The command takes the
- * database's read preference, as the cursor would.
+ * command failed (other than for want of a server): that path brings the driver's retryable
+ * reads. The command takes the database's read preference, as the cursor would.
  */
 export async function findPage<T>(
   model: Model<any>, // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -44,8 +44,10 @@ export async function findPage<T>(
       // The reply may have turned the id into a number; killCursors takes a long.
       const id = typeof cursor.id === 'number' ? mongo.Long.fromNumber(cursor.id) : cursor.id;
       void db.command({ killCursors: name, cursors: [id] }).catch(() => undefined);
-    } catch {
-      // Read again below, through the driver's cursor and its retry rules.
+    } catch (error) {
+      // No server to send to: the cursor would wait the whole selection timeout again.
+      if (error instanceof mongo.MongoServerSelectionError) throw error;
+      // Otherwise read again below, through the driver's cursor and its retry rules.
     }
   }
   const rows = await model.collection
