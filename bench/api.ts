@@ -128,8 +128,19 @@ export function serverEnv(uri: string, secret: string): Record<string, string> {
   };
 }
 
-/** The processes of a round: each scenario runs against one of them. */
-type RoundServer = 'hello' | 'hello_protos' | 'rest_peer' | 'product' | 'nest' | 'nest_string';
+/** The processes of a round, started in this order: each scenario runs against one of them. */
+const ROUND_SERVERS = [
+  'hello',
+  'hello_protos',
+  'rest_peer',
+  'product',
+  'nest',
+  'nest_string',
+] as const;
+type RoundServer = (typeof ROUND_SERVERS)[number];
+
+/** The environment that makes `servers/hello.ts` serve R0 the way the product serves itself. */
+export const HELLO_PROTOS_ENV = { BENCH_HELLO_SERVER: 'product' };
 
 interface Target {
   server: RoundServer;
@@ -267,7 +278,7 @@ export async function setUpApi(
   const env = { ...serverEnv(db.uri, randomBytes(48).toString('base64url')), ...mail.env };
   const servers: Record<RoundServer, { name: ServerName; env: Record<string, string> }> = {
     hello: { name: 'hello', env },
-    hello_protos: { name: 'hello', env: { ...env, BENCH_HELLO_SERVER: 'product' } },
+    hello_protos: { name: 'hello', env: { ...env, ...HELLO_PROTOS_ENV } },
     rest_peer: { name: 'rest-peer', env },
     product: { name: 'product', env },
     nest: { name: 'nest', env: { ...env, BENCH_NEST_SECRET: 'key' } },
@@ -367,14 +378,7 @@ export async function benchApi(
     const children = new Map<RoundServer, ServerChild>();
     try {
       progress(`round ${r}/${settings.rounds}: starting the servers`);
-      for (const server of [
-        'hello',
-        'hello_protos',
-        'rest_peer',
-        'product',
-        'nest',
-        'nest_string',
-      ] as const) {
+      for (const server of ROUND_SERVERS) {
         children.set(server, await start(server, server === 'product' ? profileFlags : []));
       }
       for (const scenario of SCENARIOS) {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { serverEnv } from './api';
+import { HELLO_PROTOS_ENV, serverEnv } from './api';
 import { buildServers } from './build';
 import { forkServer } from './children';
 import { ME, graphqlRequest, myTodos } from './graphql';
@@ -112,8 +112,7 @@ async function main(): Promise<void> {
     let target = product;
     if (scenario === 'hello' || scenario === 'hello_protos') {
       await product.stop();
-      const served: Record<string, string> =
-        scenario === 'hello_protos' ? { BENCH_HELLO_SERVER: 'product' } : {};
+      const served = scenario === 'hello_protos' ? HELLO_PROTOS_ENV : {};
       target = await forkServer('hello', { env: { ...env, ...served }, options });
     }
     const query = {

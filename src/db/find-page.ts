@@ -8,8 +8,6 @@ export interface PageQuery {
   projection?: Record<string, 0 | 1>;
 }
 
-const isZero = (id: unknown): boolean => id === 0 || (id instanceof mongo.Long && id.isZero());
-
 /**
  * The documents of one page, read with one `find` command (`db.command`) rather than through
  * the driver's cursor (`find().toArray()`). Both make the same single round trip, but the
@@ -39,11 +37,11 @@ export async function findPage<T>(
         },
         { readPreference: db.readPreference },
       );
-      const cursor = reply.cursor as { id: unknown; firstBatch: T[] };
-      if (isZero(cursor.id)) return cursor.firstBatch;
-      // The reply may have turned the id into a number; killCursors takes a long.
-      const id = typeof cursor.id === 'number' ? mongo.Long.fromNumber(cursor.id) : cursor.id;
-      void db.command({ killCursors: name, cursors: [id] }).catch(() => undefined);
+      const { id, firstBatch } = reply.cursor as { id: number | mongo.Long; firstBatch: T[] };
+      if (Number(id) === 0) return firstBatch;
+      // The reply turns an id that fits a number into one; killCursors takes a long.
+      const open = typeof id === 'number' ? mongo.Long.fromNumber(id) : id;
+      void db.command({ killCursors: name, cursors: [open] }).catch(() => undefined);
     } catch (error) {
       // No server to send to: the cursor would wait the whole selection timeout again.
       if (error instanceof mongo.MongoServerSelectionError) throw error;
