@@ -7,6 +7,7 @@ import { ConfigError, loadConfig } from './config';
 import { connectDatabase, disconnectDatabase } from './db/connect';
 import { type SpawnedEmbeddedServer, spawnEmbeddedDatabase } from './db/embedded';
 import { createLogger } from './logger';
+import { lowerThreadPoolPriority } from './common/thread-pool';
 import { bootstrapAdmin } from './users/admin-bootstrap';
 
 const EMBEDDED_DB_NAME = 'graphql-auth-api';
@@ -17,8 +18,13 @@ async function main(): Promise<void> {
   if (existsSync('.env')) process.loadEnvFile('.env');
   const loaded = loadConfig();
   const config = { ...loaded, jwt: withPersistedDevelopmentSecret(loaded.jwt) };
+  // First, before the logger and the database connection use libuv's pool.
+  const pool = await lowerThreadPoolPriority(config.threadPoolNice);
   const logger = createLogger(config);
   for (const warning of config.warnings) logger.warn(warning);
+  if (pool.outcome === 'too-late') {
+    logger.warn('THREAD_POOL_NICE: the thread pool was already running; it keeps its priority');
+  }
 
   let embedded: SpawnedEmbeddedServer | undefined;
   let uri = config.mongodbUri;

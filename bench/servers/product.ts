@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import mongoose from 'mongoose';
 import { createApp } from '../../src/app';
+import { lowerThreadPoolPriority } from '../../src/common/thread-pool';
 import { loadConfig } from '../../src/config';
 import { connectDatabase } from '../../src/db/connect';
 import { createLogger } from '../../src/logger';
@@ -15,6 +16,10 @@ import { childOptions, serveChild } from './child';
 serveChild(async () => {
   const options = childOptions();
   const config = loadConfig();
+  // As src/index.ts does; a bench that silently measured without it would mislead.
+  const pool = await lowerThreadPoolPriority(config.threadPoolNice);
+  if (pool.outcome === 'too-late')
+    throw new Error('THREAD_POOL_NICE: the pool was already running');
   const logger = createLogger(config);
   await connectDatabase(config.mongodbUri!, {
     dbName: options.dbName,
