@@ -3,7 +3,15 @@ import { type ServerChild, type ServerName, forkServer } from './children';
 import { type CpuUse, cpuMeter } from './cpu';
 import { NEST_PEER_ENTRY } from './build';
 import { type GraphQLBody, ME, graphql, graphqlRequest, myTodos, send } from './graphql';
-import { type HttpRequest, type LoadSettings, type Sample, drive, measure, round } from './load';
+import {
+  type HttpRequest,
+  type LoadSettings,
+  type Sample,
+  drive,
+  measure,
+  round,
+  warmUp,
+} from './load';
 import { onStop } from './lifecycle';
 import { type LoginTiming, measureLoginTiming, startLoginStorm } from './logins';
 import { type AccountTiming, measureAccountTiming } from './accounts-timing';
@@ -17,6 +25,11 @@ export interface ApiSettings {
   /** Rounds of the throughput scenarios; ratios are medians over rounds. */
   rounds: number;
   load: LoadSettings;
+  /**
+   * Each server of a round, once started, answers this many requests of its scenarios (or
+   * for this long) before any is measured: `myTodos` keeps getting cheaper for 5-20 s.
+   */
+  serverWarmup: { amount: number; maxSeconds: number };
   /** `me` requests after which the product's heap is read (the ratio is second / first). */
   heapAt: [number, number];
   loginAttempts: number;
@@ -380,6 +393,21 @@ export async function benchApi(
       progress(`round ${r}/${settings.rounds}: starting the servers`);
       for (const server of ROUND_SERVERS) {
         children.set(server, await start(server, server === 'product' ? profileFlags : []));
+      }
+      for (const [server, child] of children) {
+        const requests = SCENARIOS.flatMap((scenario) =>
+          scenario !== 'login_storm' && all[scenario].server === server
+            ? all[scenario].requests
+            : [],
+        );
+        progress(`round ${r}/${settings.rounds}: warming ${server} up`);
+        await warmUp(
+          `${server} (warm-up)`,
+          child.url,
+          requests,
+          settings.serverWarmup,
+          settings.load,
+        );
       }
       for (const scenario of SCENARIOS) {
         if (scenario === 'login_storm') continue;

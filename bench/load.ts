@@ -120,6 +120,34 @@ export async function measure(
   };
 }
 
+/**
+ * Warms a fresh server up: `requests` (cycled) until `amount` have been answered or
+ * `maxSeconds` have passed, whichever comes first. V8 optimises a function after enough
+ * calls, so a count gives every server the same chance to reach its steady state; the time
+ * limit keeps a slow peer from stretching the run.
+ */
+export async function warmUp(
+  label: string,
+  url: string,
+  requests: HttpRequest[],
+  warm: { amount: number; maxSeconds: number },
+  settings: Pick<LoadSettings, 'connections' | 'pipelining'>,
+): Promise<void> {
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    let answered = 0;
+    const instance = autocannon(
+      { ...options(url, requests, settings), duration: warm.maxSeconds },
+      (error: unknown, done: autocannon.Result) =>
+        error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve(done),
+    );
+    instance.on('response', () => {
+      answered += 1;
+      if (answered === warm.amount) instance.stop();
+    });
+  });
+  assertClean(label, result);
+}
+
 /** Sends exactly `amount` requests (for the heap measurement, where the count matters). */
 export async function drive(
   label: string,

@@ -265,6 +265,8 @@ function formatRun(run: RunOutcome, index: number, settings: ApiSettings): strin
     '',
     `run ${index + 1}: api ${run.seconds.api.toFixed(0)} s, embedded-db ${run.seconds.embeddedDb.toFixed(0)} s; ` +
       `medians of ${rounds} round${rounds > 1 ? 's' : ''}; ${settings.load.connections} connections, ` +
+      `each server warmed up with ${settings.serverWarmup.amount.toLocaleString('en-US')} requests ` +
+      `(at most ${settings.serverWarmup.maxSeconds} s), then ` +
       `${settings.load.warmupSeconds} s warm-up + ${settings.load.durationSeconds} s measured per scenario`,
     '-'.repeat(104),
     `${'scenario'.padEnd(21)} ${'req/s'.padStart(7)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)}` +
