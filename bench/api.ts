@@ -7,9 +7,13 @@ import {
   type HttpRequest,
   type LoadSettings,
   type Sample,
+  type Slice,
   drive,
   measure,
+  measureSlice,
   round,
+  summarize,
+  warmFor,
   warmUp,
 } from './load';
 import { onStop } from './lifecycle';
@@ -30,6 +34,8 @@ export interface ApiSettings {
    * for this long) before any is measured: `myTodos` keeps getting cheaper for 5-20 s.
    */
   serverWarmup: { amount: number; maxSeconds: number };
+  /** Each scenario's measured time comes in this many slices, the scenarios taking turns. */
+  slices: number;
   /** `me` requests after which the product's heap is read (the ratio is second / first). */
   heapAt: [number, number];
   loginAttempts: number;
@@ -377,15 +383,7 @@ export async function benchApi(
       const sample = await measure(scenario, child.url, requests, settings.load, () => {
         meter = cpuMeter({ server: child.pid, database: db.pid });
       });
-      const cpu = meter!.stop();
-      const perRequest = (seconds: number | undefined) =>
-        seconds === undefined ? undefined : round((seconds * 1e6) / sample.requests, 1);
-      samples[scenario] = {
-        ...sample,
-        cpu,
-        serverMicrosPerRequest: perRequest(cpu.serverSeconds),
-        databaseMicrosPerRequest: perRequest(cpu.databaseSeconds),
-      };
+      samples[scenario] = withCpu(sample, meter!.stop());
     };
 
     const children = new Map<RoundServer, ServerChild>();
@@ -409,13 +407,33 @@ export async function benchApi(
           settings.load,
         );
       }
-      for (const scenario of SCENARIOS) {
-        if (scenario === 'login_storm') continue;
-        const child = children.get(all[scenario].server)!;
-        progress(`round ${r}/${settings.rounds}: ${scenario}`);
-        await all[scenario].check(child.url);
-        await measured(scenario, child, all[scenario].requests);
+      // The scenarios take turns, a slice each, so that drift during the round (this machine's
+      // speed moves by up to 2x over tens of seconds) falls on all of them alike.
+      const turns = SCENARIOS.filter((scenario) => scenario !== 'login_storm');
+      for (const scenario of turns) {
+        const { server, requests, check } = all[scenario];
+        const child = children.get(server)!;
+        progress(`round ${r}/${settings.rounds}: checking and warming ${scenario}`);
+        await check(child.url);
+        await warmFor(scenario, child.url, requests, settings.load.warmupSeconds, settings.load);
       }
+      const parts = new Map<Scenario, Array<{ slice: Slice; cpu: CpuUse }>>();
+      for (let turn = 1; turn <= settings.slices; turn++) {
+        progress(`round ${r}/${settings.rounds}: turn ${turn}/${settings.slices}`);
+        for (const scenario of turns) {
+          const child = children.get(all[scenario].server)!;
+          const meter = cpuMeter({ server: child.pid, database: db.pid });
+          const slice = await measureSlice(
+            scenario,
+            child.url,
+            all[scenario].requests,
+            settings.load.durationSeconds / settings.slices,
+            settings.load,
+          );
+          parts.set(scenario, [...(parts.get(scenario) ?? []), { slice, cpu: meter.stop() }]);
+        }
+      }
+      for (const [scenario, measuredParts] of parts) samples[scenario] = combine(measuredParts);
 
       const product = children.get('product')!;
       progress(`round ${r}/${settings.rounds}: login_storm (${settings.stormClients} clients)`);
@@ -449,6 +467,45 @@ export async function benchApi(
     subscriptions,
     productSettings: PRODUCT_SETTINGS,
   };
+}
+
+/** A sample with the CPU it cost: cores used, and CPU time per request. */
+function withCpu(sample: Sample, cpu: CpuUse): ScenarioResult {
+  const perRequest = (seconds: number | undefined) =>
+    seconds === undefined ? undefined : round((seconds * 1e6) / sample.requests, 1);
+  return {
+    ...sample,
+    cpu,
+    serverMicrosPerRequest: perRequest(cpu.serverSeconds),
+    databaseMicrosPerRequest: perRequest(cpu.databaseSeconds),
+  };
+}
+
+/** One scenario's slices of a round as one sample: requests, latencies and CPU added up. */
+function combine(parts: Array<{ slice: Slice; cpu: CpuUse }>): ScenarioResult {
+  const sample = summarize(parts.map((part) => part.slice));
+  const total = (pick: (cpu: CpuUse) => number | undefined, weighted = false) => {
+    let sum = 0;
+    for (const { slice, cpu } of parts) {
+      const value = pick(cpu);
+      if (value === undefined) return undefined;
+      sum += weighted ? value * slice.seconds : value;
+    }
+    return sum;
+  };
+  // Cores are averages over time: each slice weighs by its length.
+  const cores = (pick: (cpu: CpuUse) => number | undefined) => {
+    const sum = total(pick, true);
+    return sum === undefined ? undefined : round(sum / sample.seconds, 2);
+  };
+  return withCpu(sample, {
+    server: cores((cpu) => cpu.server),
+    database: cores((cpu) => cpu.database),
+    bench: cores((cpu) => cpu.bench),
+    other: cores((cpu) => cpu.other),
+    serverSeconds: total((cpu) => cpu.serverSeconds),
+    databaseSeconds: total((cpu) => cpu.databaseSeconds),
+  });
 }
 
 /** Resident memory of a process, from /proc (Linux); undefined elsewhere. */

@@ -85,6 +85,60 @@ function options(
   };
 }
 
+/** One measured stretch of a scenario: every answer's latency, and how long it ran. */
+export interface Slice {
+  latencies: number[];
+  requests: number;
+  seconds: number;
+}
+
+/**
+ * Runs `requests` (cycled) for `seconds` and keeps every response's latency. Slices of one
+ * scenario add up (`summarize`), so a scenario's measured time can be spread over a round.
+ */
+export async function measureSlice(
+  label: string,
+  url: string,
+  requests: HttpRequest[],
+  seconds: number,
+  settings: Pick<LoadSettings, 'connections' | 'pipelining'>,
+): Promise<Slice> {
+  const latencies: number[] = [];
+  const result = await run({ ...options(url, requests, settings), duration: seconds }, (ms) =>
+    latencies.push(ms),
+  );
+  assertClean(label, result);
+  return { latencies, requests: result.requests.total, seconds: result.duration };
+}
+
+/** Rate and percentiles over one or more slices of a scenario. */
+export function summarize(slices: Slice[]): Sample {
+  const sorted = Float64Array.from(slices.flatMap((slice) => slice.latencies)).sort();
+  const requests = slices.reduce((sum, slice) => sum + slice.requests, 0);
+  const seconds = slices.reduce((sum, slice) => sum + slice.seconds, 0);
+  return {
+    requestsPerSecond: round(requests / seconds, 1),
+    p50: round(percentile(sorted, 50), 3),
+    p99: round(percentile(sorted, 99), 3),
+    requests,
+    seconds,
+  };
+}
+
+/** Runs `requests` (cycled) for `seconds` without measuring: a warm-up, discarded. */
+export async function warmFor(
+  label: string,
+  url: string,
+  requests: HttpRequest[],
+  seconds: number,
+  settings: Pick<LoadSettings, 'connections' | 'pipelining'>,
+): Promise<void> {
+  assertClean(
+    `${label} (warm-up)`,
+    await run({ ...options(url, requests, settings), duration: seconds }),
+  );
+}
+
 /**
  * Runs `requests` (cycled) for the warm-up, discards that, then measures for the duration.
  * The warm-up gives the JIT and the server's caches their steady state on every server alike.
@@ -98,26 +152,10 @@ export async function measure(
   onMeasureStart?: () => void,
 ): Promise<Sample> {
   if (settings.warmupSeconds > 0) {
-    assertClean(
-      `${label} (warm-up)`,
-      await run({ ...options(url, requests, settings), duration: settings.warmupSeconds }),
-    );
+    await warmFor(label, url, requests, settings.warmupSeconds, settings);
   }
-  const latencies: number[] = [];
   onMeasureStart?.();
-  const result = await run(
-    { ...options(url, requests, settings), duration: settings.durationSeconds },
-    (ms) => latencies.push(ms),
-  );
-  assertClean(label, result);
-  const sorted = Float64Array.from(latencies).sort();
-  return {
-    requestsPerSecond: round(result.requests.total / result.duration, 1),
-    p50: round(percentile(sorted, 50), 3),
-    p99: round(percentile(sorted, 99), 3),
-    requests: result.requests.total,
-    seconds: result.duration,
-  };
+  return summarize([await measureSlice(label, url, requests, settings.durationSeconds, settings)]);
 }
 
 /**
