@@ -36,6 +36,8 @@ export interface ApiSettings {
   serverWarmup: { amount: number; maxSeconds: number };
   /** Each scenario's measured time comes in this many slices, the scenarios taking turns. */
   slices: number;
+  /** Unmeasured load right before each slice. */
+  sliceWarmupSeconds: number;
   /** `me` requests after which the product's heap is read (the ratio is second / first). */
   heapAt: [number, number];
   loginAttempts: number;
@@ -409,24 +411,26 @@ export async function benchApi(
       }
       // The scenarios take turns, a slice each, so that drift during the round (this machine's
       // speed moves by up to 2x over tens of seconds) falls on all of them alike.
+      // Each slice follows its own unmeasured warm-up: a server idle while the others ran
+      // resumes dearer (new connections; V8 shrinks an idle heap's young generation), and that
+      // would weigh most on the cheapest scenarios.
       const turns = SCENARIOS.filter((scenario) => scenario !== 'login_storm');
       for (const scenario of turns) {
-        const { server, requests, check } = all[scenario];
-        const child = children.get(server)!;
-        progress(`round ${r}/${settings.rounds}: checking and warming ${scenario}`);
-        await check(child.url);
-        await warmFor(scenario, child.url, requests, settings.load.warmupSeconds, settings.load);
+        progress(`round ${r}/${settings.rounds}: checking ${scenario}`);
+        await all[scenario].check(children.get(all[scenario].server)!.url);
       }
       const parts = new Map<Scenario, Array<{ slice: Slice; cpu: CpuUse }>>();
       for (let turn = 1; turn <= settings.slices; turn++) {
         progress(`round ${r}/${settings.rounds}: turn ${turn}/${settings.slices}`);
         for (const scenario of turns) {
-          const child = children.get(all[scenario].server)!;
+          const { server, requests } = all[scenario];
+          const child = children.get(server)!;
+          await warmFor(scenario, child.url, requests, settings.sliceWarmupSeconds, settings.load);
           const meter = cpuMeter({ server: child.pid, database: db.pid });
           const slice = await measureSlice(
             scenario,
             child.url,
-            all[scenario].requests,
+            requests,
             settings.load.durationSeconds / settings.slices,
             settings.load,
           );

@@ -267,8 +267,9 @@ function formatRun(run: RunOutcome, index: number, settings: ApiSettings): strin
       `medians of ${rounds} round${rounds > 1 ? 's' : ''}; ${settings.load.connections} connections, ` +
       `each server warmed up with ${settings.serverWarmup.amount.toLocaleString('en-US')} requests ` +
       `(at most ${settings.serverWarmup.maxSeconds} s), then ` +
-      `${settings.load.warmupSeconds} s warm-up + ${settings.load.durationSeconds} s measured per scenario ` +
-      `in ${settings.slices} turns (login_storm in one)`,
+      `${settings.load.durationSeconds} s measured per scenario in ${settings.slices} turns, ` +
+      `each after ${settings.sliceWarmupSeconds} s unmeasured (login_storm: ` +
+      `${settings.load.warmupSeconds} s + ${settings.load.durationSeconds} s)`,
     '-'.repeat(104),
     `${'scenario'.padEnd(21)} ${'req/s'.padStart(7)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)}` +
       ` ${'µs/req'.padStart(7)} ${'db µs'.padStart(6)}   cores: ${'srv'.padStart(4)} ${'db'.padStart(4)} ${'other'.padStart(5)}   req/s per round`,

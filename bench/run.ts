@@ -30,6 +30,7 @@ function settingsFor(quick: boolean, cpuProfileDir: string | undefined): ApiSett
       warmupSeconds: quick ? 1 : 2,
     },
     slices: quick ? 2 : 5,
+    sliceWarmupSeconds: quick ? 0.5 : 1,
     serverWarmup: quick ? { amount: 3_000, maxSeconds: 4 } : { amount: 15_000, maxSeconds: 20 },
     heapAt: quick ? [10_000, 20_000] : [50_000, 100_000],
     loginAttempts: quick ? 50 : 200,
