@@ -411,9 +411,8 @@ export async function benchApi(
       }
       // The scenarios take turns, a slice each, so that drift during the round (this machine's
       // speed moves by up to 2x over tens of seconds) falls on all of them alike.
-      // Each slice follows its own unmeasured warm-up: a server idle while the others ran
-      // resumes dearer (new connections; V8 shrinks an idle heap's young generation), and that
-      // would weigh most on the cheapest scenarios.
+      // Each slice follows its own unmeasured warm-up, so that connection set-up and a server's
+      // first moments after idling (while the others ran) fall outside the measurement.
       const turns = SCENARIOS.filter((scenario) => scenario !== 'login_storm');
       for (const scenario of turns) {
         progress(`round ${r}/${settings.rounds}: checking ${scenario}`);
