@@ -13,7 +13,6 @@ import {
   measureSlice,
   round,
   summarize,
-  warmFor,
   warmUp,
 } from './load';
 import { onStop } from './lifecycle';
@@ -401,13 +400,7 @@ export async function benchApi(
             : [],
         );
         progress(`round ${r}/${settings.rounds}: warming ${server} up`);
-        await warmUp(
-          `${server} (warm-up)`,
-          child.url,
-          requests,
-          settings.serverWarmup,
-          settings.load,
-        );
+        await warmUp(server, child.url, requests, settings.serverWarmup, settings.load);
       }
       // The scenarios take turns, a slice each, so that drift during the round (this machine's
       // speed moves by up to 2x over tens of seconds) falls on all of them alike.
@@ -424,7 +417,8 @@ export async function benchApi(
         for (const scenario of turns) {
           const { server, requests } = all[scenario];
           const child = children.get(server)!;
-          await warmFor(scenario, child.url, requests, settings.sliceWarmupSeconds, settings.load);
+          const sliceWarmup = { maxSeconds: settings.sliceWarmupSeconds };
+          await warmUp(scenario, child.url, requests, sliceWarmup, settings.load);
           const meter = cpuMeter({ server: child.pid, database: db.pid });
           const slice = await measureSlice(
             scenario,
@@ -433,7 +427,9 @@ export async function benchApi(
             settings.load.durationSeconds / settings.slices,
             settings.load,
           );
-          parts.set(scenario, [...(parts.get(scenario) ?? []), { slice, cpu: meter.stop() }]);
+          const scenarioParts = parts.get(scenario) ?? [];
+          scenarioParts.push({ slice, cpu: meter.stop() });
+          parts.set(scenario, scenarioParts);
         }
       }
       for (const [scenario, measuredParts] of parts) samples[scenario] = combine(measuredParts);

@@ -44,14 +44,16 @@ export function median(values: number[]): number {
 
 function run(
   options: autocannon.Options,
-  onResponse?: (ms: number) => void,
+  /** Called for every answer; `stop` ends the run early (the result covers what ran). */
+  onResponse?: (ms: number, stop: () => void) => void,
 ): Promise<autocannon.Result> {
   return new Promise((resolve, reject) => {
     const instance = autocannon(options, (error: unknown, result: autocannon.Result) =>
       error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve(result),
     );
     if (onResponse) {
-      instance.on('response', (_client, _status, _bytes, ms) => onResponse(ms));
+      const stop = () => instance.stop();
+      instance.on('response', (_client, _status, _bytes, ms) => onResponse(ms, stop));
     }
   });
 }
@@ -125,20 +127,6 @@ export function summarize(slices: Slice[]): Sample {
   };
 }
 
-/** Runs `requests` (cycled) for `seconds` without measuring: a warm-up, discarded. */
-export async function warmFor(
-  label: string,
-  url: string,
-  requests: HttpRequest[],
-  seconds: number,
-  settings: Pick<LoadSettings, 'connections' | 'pipelining'>,
-): Promise<void> {
-  assertClean(
-    `${label} (warm-up)`,
-    await run({ ...options(url, requests, settings), duration: seconds }),
-  );
-}
-
 /**
  * Runs `requests` (cycled) for the warm-up, discards that, then measures for the duration.
  * The warm-up gives the JIT and the server's caches their steady state on every server alike.
@@ -152,38 +140,36 @@ export async function measure(
   onMeasureStart?: () => void,
 ): Promise<Sample> {
   if (settings.warmupSeconds > 0) {
-    await warmFor(label, url, requests, settings.warmupSeconds, settings);
+    await warmUp(label, url, requests, { maxSeconds: settings.warmupSeconds }, settings);
   }
   onMeasureStart?.();
   return summarize([await measureSlice(label, url, requests, settings.durationSeconds, settings)]);
 }
 
 /**
- * Warms a fresh server up: `requests` (cycled) until `amount` have been answered or
- * `maxSeconds` have passed, whichever comes first. V8 optimises a function after enough
- * calls, so a count gives every server the same chance to reach its steady state; the time
- * limit keeps a slow peer from stretching the run.
+ * Unmeasured load: `requests` (cycled) for `maxSeconds`, or until `amount` have been answered
+ * if that comes first. A fresh server is warmed up by count: V8 optimises a function after
+ * enough calls, so a count gives every server the same chance to reach its steady state, and
+ * the time limit keeps a slow peer from stretching the run.
  */
 export async function warmUp(
   label: string,
   url: string,
   requests: HttpRequest[],
-  warm: { amount: number; maxSeconds: number },
+  warm: { maxSeconds: number; amount?: number },
   settings: Pick<LoadSettings, 'connections' | 'pipelining'>,
 ): Promise<void> {
-  const result = await new Promise<autocannon.Result>((resolve, reject) => {
-    let answered = 0;
-    const instance = autocannon(
-      { ...options(url, requests, settings), duration: warm.maxSeconds },
-      (error: unknown, done: autocannon.Result) =>
-        error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve(done),
-    );
-    instance.on('response', () => {
-      answered += 1;
-      if (answered === warm.amount) instance.stop();
-    });
-  });
-  assertClean(label, result);
+  let answered = 0;
+  const result = await run(
+    { ...options(url, requests, settings), duration: warm.maxSeconds },
+    warm.amount === undefined
+      ? undefined
+      : (_ms, stop) => {
+          answered += 1;
+          if (answered === warm.amount) stop();
+        },
+  );
+  assertClean(`${label} (warm-up)`, result);
 }
 
 /** Sends exactly `amount` requests (for the heap measurement, where the count matters). */
