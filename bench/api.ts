@@ -9,7 +9,6 @@ import {
   type Sample,
   type Slice,
   drive,
-  measure,
   measureSlice,
   round,
   summarize,
@@ -75,8 +74,10 @@ export type ScenarioResult = Sample & {
 
 export interface Round {
   samples: Record<Scenario, ScenarioResult>;
-  /** Successful logins per second during `login_storm`. */
+  /** Successful logins per second during `login_storm`'s slices. */
   stormLoginsPerSecond: number;
+  /** Logins from one address while another floods `register` (issue 10), after the turns. */
+  registerFlood: RegisterFlood;
 }
 
 export interface ApiResults {
@@ -86,8 +87,6 @@ export interface ApiResults {
   dbCommands: { myTodosFirst5: number; myTodosFirst100: number };
   /** signUp and requestPasswordReset, known ÷ unknown address (issue 9). */
   accountTiming: AccountTiming;
-  /** Logins from one address while another floods `register` (issue 10). */
-  registerFlood: RegisterFlood;
   /** Memory per idle subscribed socket and fan-out latency (issue 13). */
   subscriptions: SubscriptionBenchResult;
   /** Product settings that differ from its defaults, and why. */
@@ -329,10 +328,11 @@ export async function setUpApi(
  * own, loaded by autocannon from this process with the same settings.
  *
  * First a probe product (command counting on, `--expose-gc`) takes the one-off measurements:
- * database commands per page, login timing, heap growth. Then each round forks every server
- * afresh (so rounds are independent samples, JIT state included) and runs the scenarios in
- * the interleaved order of SCENARIOS; the CPU meters cover only the measured window. Rounds'
- * product children run with command monitoring off, as production does.
+ * database commands per page, login and account timing, heap growth, subscriptions. Then each
+ * round forks every server afresh (so rounds are independent samples, JIT state included),
+ * runs the scenarios in turns, in the order of SCENARIOS, and ends with the register flood on
+ * its product; the CPU meters cover only the measured slices. Rounds' product children run
+ * with command monitoring off, as production does.
  */
 export async function benchApi(
   setup: ApiSetup,
@@ -348,7 +348,6 @@ export async function benchApi(
   let loginTiming: LoginTiming;
   let heap: ApiResults['heap'];
   let accountTiming: AccountTiming;
-  let registerFlood: RegisterFlood;
   let subscriptions: SubscriptionBenchResult;
   try {
     dbCommands = await countDbCommands(probe, users[0]!);
@@ -360,8 +359,6 @@ export async function benchApi(
       `probe product: signUp / requestPasswordReset timing (${settings.loginAttempts} each)`,
     );
     accountTiming = await measureAccountTiming(probe.url, settings.loginAttempts);
-    progress('probe product: logins under a register flood');
-    registerFlood = await measureRegisterFlood(probe.url);
     progress(`probe product: ${settings.sockets} subscribed sockets`);
     subscriptions = await benchSubscriptions({
       url: probe.url,
@@ -378,15 +375,6 @@ export async function benchApi(
     : [];
   const rounds: Round[] = [];
   for (let r = 1; r <= settings.rounds; r++) {
-    const samples: Partial<Record<Scenario, ScenarioResult>> = {};
-    const measured = async (scenario: Scenario, child: ServerChild, requests: HttpRequest[]) => {
-      let meter: ReturnType<typeof cpuMeter> | undefined;
-      const sample = await measure(scenario, child.url, requests, settings.load, () => {
-        meter = cpuMeter({ server: child.pid, database: db.pid });
-      });
-      samples[scenario] = withCpu(sample, meter!.stop());
-    };
-
     const children = new Map<RoundServer, ServerChild>();
     try {
       progress(`round ${r}/${settings.rounds}: starting the servers`);
@@ -403,53 +391,68 @@ export async function benchApi(
         await warmUp(server, child.url, requests, settings.serverWarmup, settings.load);
       }
       // The scenarios take turns, a slice each, so that drift during the round (this machine's
-      // speed moves by up to 2x over tens of seconds) falls on all of them alike.
+      // speed moves by up to 2x over tens of seconds) falls on all of them alike. The storm
+      // takes its turns too: it runs only through its own slices (and their warm-ups), so its
+      // `me` and the quiet `me` are measured in the same stretch of the round.
       // Each slice follows its own unmeasured warm-up, so that connection set-up and a server's
       // first moments after idling (while the others ran) fall outside the measurement.
-      const turns = SCENARIOS.filter((scenario) => scenario !== 'login_storm');
-      for (const scenario of turns) {
+      for (const scenario of SCENARIOS) {
+        if (scenario === 'login_storm') continue;
         progress(`round ${r}/${settings.rounds}: checking ${scenario}`);
         await all[scenario].check(children.get(all[scenario].server)!.url);
       }
-      const parts = new Map<Scenario, Array<{ slice: Slice; cpu: CpuUse }>>();
-      for (let turn = 1; turn <= settings.slices; turn++) {
-        progress(`round ${r}/${settings.rounds}: turn ${turn}/${settings.slices}`);
-        for (const scenario of turns) {
-          const { server, requests } = all[scenario];
-          const child = children.get(server)!;
+      const storm = { logins: 0, seconds: 0, failures: 0 };
+      /** One slice of `scenario` after its warm-up (for the storm, with the storm through both). */
+      const slice = async (scenario: Scenario): Promise<{ slice: Slice; cpu: CpuUse }> => {
+        const { server, requests } = all[scenario === 'login_storm' ? 'me' : scenario];
+        const child = children.get(server)!;
+        const logins =
+          scenario === 'login_storm'
+            ? startLoginStorm(child.url, users, settings.stormClients)
+            : undefined;
+        try {
           const sliceWarmup = { maxSeconds: settings.sliceWarmupSeconds };
           await warmUp(scenario, child.url, requests, sliceWarmup, settings.load);
           const meter = cpuMeter({ server: child.pid, database: db.pid });
-          const slice = await measureSlice(
+          const seconds = settings.load.durationSeconds / settings.slices;
+          const measuredSlice = await measureSlice(
             scenario,
             child.url,
             requests,
-            settings.load.durationSeconds / settings.slices,
+            seconds,
             settings.load,
           );
-          const scenarioParts = parts.get(scenario) ?? [];
-          scenarioParts.push({ slice, cpu: meter.stop() });
-          parts.set(scenario, scenarioParts);
+          return { slice: measuredSlice, cpu: meter.stop() };
+        } finally {
+          // Every sign-in in flight comes back before the next scenario's turn.
+          const result = await logins?.stop();
+          if (result) {
+            storm.logins += result.logins;
+            storm.seconds += result.seconds;
+            storm.failures += result.failures;
+          }
+        }
+      };
+      const parts = new Map<Scenario, Array<{ slice: Slice; cpu: CpuUse }>>();
+      for (let turn = 1; turn <= settings.slices; turn++) {
+        progress(`round ${r}/${settings.rounds}: turn ${turn}/${settings.slices}`);
+        for (const scenario of SCENARIOS) {
+          parts.set(scenario, [...(parts.get(scenario) ?? []), await slice(scenario)]);
         }
       }
-      for (const [scenario, measuredParts] of parts) samples[scenario] = combine(measuredParts);
+      if (storm.failures > 0) {
+        throw new Error(`login_storm: ${storm.failures} logins failed (throttled or errors)`);
+      }
+      const samples = Object.fromEntries(
+        [...parts].map(([scenario, measuredParts]) => [scenario, combine(measuredParts)]),
+      ) as Record<Scenario, ScenarioResult>;
 
-      const product = children.get('product')!;
-      progress(`round ${r}/${settings.rounds}: login_storm (${settings.stormClients} clients)`);
-      const storm = startLoginStorm(product.url, users, settings.stormClients);
-      try {
-        await measured('login_storm', product, all.me.requests);
-      } catch (error) {
-        await storm.stop();
-        throw error;
-      }
-      const result = await storm.stop();
-      if (result.failures > 0) {
-        throw new Error(`login_storm: ${result.failures} logins failed (throttled or errors)`);
-      }
+      progress(`round ${r}/${settings.rounds}: logins under a register flood`);
+      const registerFlood = await measureRegisterFlood(children.get('product')!.url);
       rounds.push({
-        samples: samples as Record<Scenario, ScenarioResult>,
-        stormLoginsPerSecond: result.logins / result.seconds,
+        samples,
+        stormLoginsPerSecond: storm.logins / storm.seconds,
+        registerFlood,
       });
     } finally {
       for (const child of children.values()) await child.stop();
@@ -462,7 +465,6 @@ export async function benchApi(
     heap,
     dbCommands,
     accountTiming,
-    registerFlood,
     subscriptions,
     productSettings: PRODUCT_SETTINGS,
   };

@@ -5,8 +5,8 @@ export interface LoadSettings {
   connections: number;
   /** Always 1: clients of an API wait for each answer. */
   pipelining: 1;
+  /** Measured seconds per scenario and round (in slices, see `ApiSettings.slices`). */
   durationSeconds: number;
-  warmupSeconds: number;
 }
 
 export interface HttpRequest {
@@ -127,22 +127,13 @@ export function summarize(slices: Slice[]): Sample {
   };
 }
 
-/**
- * Runs `requests` (cycled) for the warm-up, discards that, then measures for the duration.
- * The warm-up gives the JIT and the server's caches their steady state on every server alike.
- */
+/** Runs `requests` (cycled) for the settings' duration: one slice, summarized. */
 export async function measure(
   label: string,
   url: string,
   requests: HttpRequest[],
   settings: LoadSettings,
-  /** Called right before the measured part starts (after the warm-up), e.g. to start a CPU meter. */
-  onMeasureStart?: () => void,
 ): Promise<Sample> {
-  if (settings.warmupSeconds > 0) {
-    await warmUp(label, url, requests, { maxSeconds: settings.warmupSeconds }, settings);
-  }
-  onMeasureStart?.();
   return summarize([await measureSlice(label, url, requests, settings.durationSeconds, settings)]);
 }
 

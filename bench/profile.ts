@@ -7,7 +7,7 @@ import { buildServers } from './build';
 import { forkServer } from './children';
 import { ME, graphqlRequest, myTodos } from './graphql';
 import { installSignalHandlers, onStop, stopEverything } from './lifecycle';
-import { measure } from './load';
+import { measure, warmUp } from './load';
 import { startMailSink } from './mail-sink';
 import { seed } from './seed';
 import { spawnEmbeddedServer } from '@graphql-auth-api/embedded-mongo';
@@ -126,10 +126,9 @@ async function main(): Promise<void> {
       connections: 10,
       pipelining: 1 as const,
       durationSeconds: seconds,
-      warmupSeconds: 0,
     };
     // Warm up unprofiled, then profile exactly the measured window.
-    await measure(`${scenario} (warm-up)`, target.url, requests, { ...load, durationSeconds: 3 });
+    await warmUp(`${scenario} (warm-up)`, target.url, requests, { maxSeconds: 3 }, load);
     await target.ask('profileStart');
     const sample = await measure(scenario, target.url, requests, load);
     await target.ask('profileStop');

@@ -37,7 +37,7 @@ export async function measureRegisterFlood(
   url: string,
   options: { logins?: number; concurrency?: number } = {},
 ): Promise<RegisterFlood> {
-  const logins = options.logins ?? 10;
+  const logins = options.logins ?? 20;
   const concurrency = options.concurrency ?? 60;
   const loginAddress = freshAddress();
   const email = `flood-bench-${randomBytes(6).toString('hex')}@example.com`;

@@ -22,12 +22,11 @@ const resultsFile = path.join(__dirname, 'out', 'results.json');
 
 function settingsFor(quick: boolean, cpuProfileDir: string | undefined): ApiSettings {
   return {
-    rounds: quick ? 2 : 5,
+    rounds: quick ? 2 : 7,
     load: {
       connections: 10,
       pipelining: 1,
       durationSeconds: quick ? 2 : 5,
-      warmupSeconds: quick ? 1 : 2,
     },
     slices: quick ? 2 : 5,
     sliceWarmupSeconds: quick ? 0.5 : 1,
