@@ -6,6 +6,8 @@ import mongoose, { type Connection, Schema, type Types } from 'mongoose';
 
 import { spawnEmbeddedServer, startEmbeddedServer } from '@graphql-auth-api/embedded-mongo';
 
+import { median } from './load';
+
 interface BenchUser {
   email: string;
   name: string;
@@ -108,8 +110,8 @@ export async function benchEmbeddedDb(opts: {
     // apart compared drift as much as size.
     const findSmall = (i: number) => Small.findOne({ email: email((i * 7919) % 1_000) }).lean();
     const findLarge = (i: number) => Large.findOne({ email: email((i * 7919) % large) }).lean();
-    await opsPerSecond(1_000, findSmall);
-    await opsPerSecond(1_000, findLarge);
+    await runFor(2_000, findSmall);
+    await runFor(2_000, findLarge);
     const pairs = opts.quick ? 3 : 9;
     const small: number[] = [];
     const big: number[] = [];
@@ -126,8 +128,6 @@ export async function benchEmbeddedDb(opts: {
       }
       ratios.push(big[pair]! / small[pair]!);
     }
-    const median = (values: number[]) =>
-      [...values].sort((a, b) => a - b)[(values.length - 1) >> 1]!;
     results['findOne by unique field/s @1k'] = median(small);
     results['findOne by unique field/s @100k'] = median(big);
     results['findOne ratio 100k/1k (median of pairs)'] = Math.round(median(ratios) * 100) / 100;
