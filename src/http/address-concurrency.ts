@@ -50,7 +50,11 @@ export class AddressConcurrency {
       this.clients.set(key, client);
     }
     const start = () => {
-      res.once('close', () => this.release(key, client, res));
+      // The slot comes back on the event loop's next turn, not as the response closes. A
+      // request answered without any I/O (a refusal from memory) closes within the turn that
+      // read it; freed at once, its slot would go to the next request of the same address read
+      // in that turn, and all of them would run back to back while everyone else waited.
+      res.once('close', () => setImmediate(() => this.release(key, client, res)));
       try {
         next();
       } catch (error) {
@@ -72,7 +76,11 @@ export class AddressConcurrency {
     return client.refusedUntil > now ? this.limits.runningWhenRefused : this.limits.running;
   }
 
-  /** A request of `key` ended: its slot goes to the oldest waiting one still connected. */
+  /**
+   * A request of `key` ended (a turn ago): its slot goes to the oldest waiting one still
+   * connected. That one starts now; if it too ends within this turn, its slot comes back only
+   * on the next, so a queue is served at most `slots` requests per turn.
+   */
   private release(key: string, client: Client, res: Response): void {
     client.running -= 1;
     if (res.statusCode === 429) refusedFor(client, Number(res.getHeader('retry-after')) || 1);
@@ -83,10 +91,7 @@ export class AddressConcurrency {
       // A client that gave up while waiting closed its socket; nobody would read the answer.
       if (next.res.socket === null || next.res.socket.destroyed) continue;
       client.running += 1;
-      // On the next turn of the event loop, not now: run from here (inside the ended
-      // response's close event) a queue of refusals would be served back to back, before the
-      // loop got back to anyone else's I/O.
-      setImmediate(next.start);
+      next.start();
     }
     if (idle(client, now)) this.clients.delete(key);
   }
