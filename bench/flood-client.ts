@@ -5,15 +5,18 @@ import { REGISTER } from './graphql';
 /**
  * The register flood of `register-flood.ts`, in a process of its own, so that its client-side
  * work (60 requests in a loop) does not delay the measured logins' own event loop. Arguments:
- * base URL, concurrency, the flooding address (X-Forwarded-For). Runs until the parent sends
- * 'stop', then reports { sent, refused } and exits.
+ * base URL, concurrency, the flooding address (X-Forwarded-For). It starts paused and answers
+ * 'ready'. 'flood' starts `concurrency` loops of registrations; 'pause' ends them and answers
+ * 'paused' once every request in flight has come back; 'stop' reports { sent, refused } and
+ * exits.
  */
 const [url, concurrencyArg, address] = process.argv.slice(2) as [string, string, string];
 const concurrency = Number(concurrencyArg);
 const target = new URL('/graphql', url);
 const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
 
-let running = true;
+let running = false;
+let loops: Promise<void> = Promise.resolve();
 let sent = 0;
 let refused = 0;
 
@@ -55,14 +58,20 @@ function registerOnce(): Promise<void> {
   });
 }
 
-async function worker(): Promise<void> {
+async function loop(): Promise<void> {
   while (running) await registerOnce();
 }
 
 process.on('message', (message) => {
-  if (message === 'stop') running = false;
+  if (message === 'flood' && !running) {
+    running = true;
+    loops = Promise.all(Array.from({ length: concurrency }, loop)).then(() => undefined);
+  } else if (message === 'pause') {
+    running = false;
+    void loops.then(() => process.send?.('paused'));
+  } else if (message === 'stop') {
+    running = false;
+    void loops.then(() => process.send?.({ sent, refused }, () => process.exit(0)));
+  }
 });
-process.send?.('started');
-void Promise.all(Array.from({ length: concurrency }, worker)).then(() => {
-  process.send?.({ sent, refused }, () => process.exit(0));
-});
+process.send?.('ready');

@@ -5,7 +5,7 @@ import { type GraphQLBody, LOGIN, REGISTER, graphqlRequest, send } from './graph
 import { median, round } from './load';
 
 export interface RegisterFlood {
-  /** Median of `logins` sign-ins, one at a time, with nothing else going on. */
+  /** Median of the sign-ins made one at a time with nothing else going on. */
   quietMedianMs: number;
   /** The same while `concurrency` anonymous registrations from one other address are in flight. */
   floodMedianMs: number;
@@ -31,13 +31,20 @@ const withAddress = (request: ReturnType<typeof graphqlRequest>, address: string
  * How much one address flooding `register` slows sign-ins from another address. The server
  * must believe X-Forwarded-For from the bench (TRUST_PROXY=loopback), or every request is
  * one client. The flood keeps `concurrency` registrations of fresh emails (each one a hash if
- * admitted) in flight for as long as the measured logins run, from a process of its own.
+ * admitted) in flight, from a process of its own.
+ *
+ * Quiet and flooded sign-ins alternate in `blocks` (each `logins` quiet, then `logins` with the
+ * flood running, then the flood paused until every registration in flight has come back), so
+ * that this machine's drift falls on both alike; each median is over all blocks. The flooding
+ * address stays the same: its first block meets the registrations the limits admit (each a
+ * hash), the later ones the flood refused.
  */
 export async function measureRegisterFlood(
   url: string,
-  options: { logins?: number; concurrency?: number } = {},
+  options: { blocks?: number; logins?: number; concurrency?: number } = {},
 ): Promise<RegisterFlood> {
-  const logins = options.logins ?? 20;
+  const blocks = options.blocks ?? 4;
+  const logins = options.logins ?? 10;
   const concurrency = options.concurrency ?? 60;
   const loginAddress = freshAddress();
   const email = `flood-bench-${randomBytes(6).toString('hex')}@example.com`;
@@ -53,9 +60,8 @@ export async function measureRegisterFlood(
     throw new Error(`register-flood: setup failed: ${JSON.stringify(registered.body)}`);
   }
 
-  const timedLogins = async (): Promise<number[]> => {
-    const times: number[] = [];
-    for (let i = 0; i < logins; i += 1) {
+  const timedLogins = async (count: number, times: number[] = []): Promise<number[]> => {
+    for (let i = 0; i < count; i += 1) {
       const started = performance.now();
       const { status, body } = await send<GraphQLBody<unknown>>(
         url,
@@ -69,8 +75,6 @@ export async function measureRegisterFlood(
     return times;
   };
 
-  const quiet = await timedLogins();
-
   // The flood runs in a process of its own: in this one, its client-side work would delay the
   // measured logins' responses on this event loop and count as the server's slowness.
   const flood = fork(
@@ -81,20 +85,51 @@ export async function measureRegisterFlood(
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     },
   );
-  const report = new Promise<{ sent: number; refused: number }>((resolve, reject) => {
-    flood.on('message', (message) => {
-      if (typeof message === 'object' && message !== null) resolve(message as never);
-    });
+  const exited = new Promise<never>((_, reject) =>
     flood.once('exit', (code) =>
       reject(new Error(`register-flood: flood client exited (${code})`)),
-    );
-  });
-  await new Promise<void>((resolve) => flood.once('message', () => resolve()));
-  // Let the whole flood arrive before the first measured login.
-  await new Promise((resolve) => setTimeout(resolve, 200));
-  const flooded = await timedLogins();
-  flood.send('stop');
-  const { sent, refused } = await report;
+    ),
+  );
+  exited.catch(() => undefined);
+  const reply = <T>(accept: (message: unknown) => message is T): Promise<T> =>
+    Promise.race([
+      exited,
+      new Promise<T>((resolve) => {
+        const listener = (message: unknown) => {
+          if (!accept(message)) return;
+          flood.off('message', listener);
+          resolve(message);
+        };
+        flood.on('message', listener);
+      }),
+    ]);
+  const word =
+    (expected: string) =>
+    (message: unknown): message is string =>
+      message === expected;
+
+  const quiet: number[] = [];
+  const flooded: number[] = [];
+  try {
+    await reply(word('ready'));
+    // The round's product is warm for requests, not for sign-ins: a few go first, uncounted.
+    await timedLogins(3);
+    for (let block = 0; block < blocks; block += 1) {
+      await timedLogins(logins, quiet);
+      flood.send('flood');
+      // Let the whole flood arrive before the first measured login.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await timedLogins(logins, flooded);
+      flood.send('pause');
+      await reply(word('paused'));
+    }
+  } finally {
+    if (flood.connected) flood.send('stop');
+  }
+  const { sent, refused } = await reply(
+    (message): message is { sent: number; refused: number } =>
+      typeof message === 'object' && message !== null,
+  );
 
   const quietMedianMs = median(quiet);
   const floodMedianMs = median(flooded);
