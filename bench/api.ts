@@ -122,6 +122,8 @@ export const PRODUCT_SETTINGS: Record<string, string> = {
   // autocannon's 10 connections and the storm's 20 clients stand for as many users; from one
   // address the default of 8 in progress would queue the rest (MAX_CONCURRENT_REQUESTS_PER_IP).
   MAX_CONCURRENT_REQUESTS_PER_IP: '32',
+  // The subscription bench opens its 1,000 sockets from one address.
+  WS_MAX_SOCKETS_PER_IP: '100000',
   TRUST_PROXY: 'loopback',
   ACCESS_TOKEN_TTL: '4h',
   JWT_ISSUER: 'graphql-auth-api',

@@ -21,6 +21,7 @@ import { createLogger } from './logger';
 import { buildAppSchema } from './schema';
 import { type Services, createServices } from './services';
 import { SubscriptionServer } from './subscriptions/websocket';
+import proxyaddr from 'proxy-addr';
 
 export interface App {
   express: Express;
@@ -149,7 +150,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     subscriptions,
     createServer: () => {
       const server = createExpressServer(app);
-      subscriptions.attach(server);
+      // A socket's client address by the same rule as `req.ip` (Express's TRUST_PROXY).
+      const trust = app.get('trust proxy fn') as Parameters<typeof proxyaddr>[1];
+      subscriptions.attach(server, (request) => proxyaddr(request, trust));
       return server;
     },
     stop,

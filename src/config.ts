@@ -160,6 +160,7 @@ const envSchema = z.object({
   ...rateLimitEnv,
 
   WS_MAX_SUBSCRIPTIONS: int(10, 1, 1000),
+  WS_MAX_SOCKETS_PER_IP: int(64, 1, 1_000_000),
   WS_MAX_MESSAGE_BYTES: int(65536, 1024, 16777216),
   WS_INIT_TIMEOUT: duration('3s'),
   WS_EVENT_POLL_MS: int(250, 20, 5000),
@@ -258,6 +259,8 @@ export interface Config {
   subscriptions: {
     /** Active operations one socket may hold at once. */
     maxPerSocket: number;
+    /** Open sockets of one client address; beyond, the handshake is answered 429. */
+    maxSocketsPerAddress: number;
     /** Largest WebSocket message accepted (bytes); larger ones close the socket (1009). */
     maxMessageBytes: number;
     /** How long a new socket may take to send `connection_init`. */
@@ -503,6 +506,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     shutdownTimeoutSeconds: env.SHUTDOWN_TIMEOUT,
     subscriptions: {
       maxPerSocket: env.WS_MAX_SUBSCRIPTIONS,
+      maxSocketsPerAddress: env.WS_MAX_SOCKETS_PER_IP,
       maxMessageBytes: env.WS_MAX_MESSAGE_BYTES,
       initTimeoutSeconds: env.WS_INIT_TIMEOUT,
       eventPollMs: env.WS_EVENT_POLL_MS,

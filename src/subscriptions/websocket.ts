@@ -28,6 +28,7 @@ import {
   TooManySubscriptionsError,
   socketCloseCode,
 } from '../common/errors';
+import { addressKey } from '../common/client-address';
 import { createFormatError, isExpectedError } from '../graphql/errors';
 import { type queryLimits } from '../graphql/limits';
 import { drainHttpServer } from '../http/drain';
@@ -39,6 +40,8 @@ import { type OperationContext } from './operation-context';
 const AUTHORIZATION_KEYS = ['Authorization', 'authorization'] as const;
 /** How long closing sockets get to answer the close handshake at shutdown. */
 const CLOSE_GRACE_MS = 2000;
+/** When a client refused for holding too many sockets may try again. */
+const SOCKET_RETRY_AFTER_SECONDS = 30;
 
 type Limits = ReturnType<typeof queryLimits>;
 type Connection = SocketState<Record<string, unknown> | undefined, Extra>;
@@ -76,6 +79,8 @@ export class SubscriptionServer {
   private readonly sockets = new WeakMap<WebSocket, Authenticated>();
   private readonly attached: Array<{ http: Server; wss: WebSocketServer; ws: Disposable }> = [];
   private disposed: Promise<void> | undefined;
+  /** Each socket's client address, told from its upgrade request when it connected. */
+  private readonly addresses = new WeakMap<IncomingMessage, string | undefined>();
 
   constructor(
     private readonly schema: GraphQLSchema,
@@ -103,13 +108,41 @@ export class SubscriptionServer {
     return this.live.size;
   }
 
-  /** Serves subscriptions on `http` (path /graphql); `drainPlugin` closes both at shutdown. */
-  attach(http: Server): void {
-    const { maxMessageBytes, initTimeoutSeconds } = this.config.subscriptions;
+  /**
+   * Serves subscriptions on `http` (path /graphql); `drainPlugin` closes both at shutdown.
+   * `clientIp` tells a socket's client address from its upgrade request, by the same rule as
+   * HTTP requests (TRUST_PROXY).
+   */
+  attach(http: Server, clientIp: (request: IncomingMessage) => string | undefined): void {
+    const { maxMessageBytes, initTimeoutSeconds, maxSocketsPerAddress } = this.config.subscriptions;
+    const open = new Map<string, number>();
     const wss = new WebSocketServer({
       server: http,
       path: '/graphql',
       maxPayload: maxMessageBytes,
+      // One address may hold only so many sockets: each costs memory and a place in every
+      // event's fan-out for as long as it stays open. The callback form, called at once,
+      // lets the refusal be a 429; the accepted handshake completes within the same call, so
+      // sockets counted on 'connection' cannot overshoot.
+      verifyClient: ({ req }, done) => {
+        const ip = clientIp(req);
+        if ((open.get(addressKey(ip)) ?? 0) < maxSocketsPerAddress) return done(true);
+        this.logger.warn({ ip }, 'websocket refused: too many sockets from one address');
+        done(false, 429, 'Too Many Requests', {
+          'Retry-After': String(SOCKET_RETRY_AFTER_SECONDS),
+        });
+      },
+    });
+    wss.on('connection', (socket, request) => {
+      const ip = clientIp(request);
+      this.addresses.set(request, ip);
+      const key = addressKey(ip);
+      open.set(key, (open.get(key) ?? 0) + 1);
+      socket.once('close', () => {
+        const left = (open.get(key) ?? 1) - 1;
+        if (left > 0) open.set(key, left);
+        else open.delete(key);
+      });
     });
     const ws = useServer<Record<string, unknown> | undefined>(
       {
@@ -272,7 +305,7 @@ export class SubscriptionServer {
       sessionId: caller?.sessionId,
       meta: {
         requestId: randomUUID(),
-        ip: request.socket.remoteAddress,
+        ip: this.addresses.get(request),
         userAgent: request.headers['user-agent'],
       },
       services: this.services,
