@@ -8,6 +8,7 @@ import express, { type Express } from 'express';
 import { type Server } from 'node:http';
 import helmet from 'helmet';
 import { type Logger } from 'pino';
+import proxyaddr from 'proxy-addr';
 import { type Config } from './config';
 import { type Context, authenticationPlugin, createContextFunction } from './context';
 import { createFormatError, errorReportingPlugin } from './graphql/errors';
@@ -21,7 +22,6 @@ import { createLogger } from './logger';
 import { buildAppSchema } from './schema';
 import { type Services, createServices } from './services';
 import { SubscriptionServer } from './subscriptions/websocket';
-import proxyaddr from 'proxy-addr';
 
 export interface App {
   express: Express;

@@ -79,7 +79,7 @@ export class SubscriptionServer {
   private readonly sockets = new WeakMap<WebSocket, Authenticated>();
   private readonly attached: Array<{ http: Server; wss: WebSocketServer; ws: Disposable }> = [];
   private disposed: Promise<void> | undefined;
-  /** Each socket's client address, told from its upgrade request when it connected. */
+  /** Each socket's client address, told once from its upgrade request. */
   private readonly addresses = new WeakMap<IncomingMessage, string | undefined>();
 
   constructor(
@@ -126,17 +126,19 @@ export class SubscriptionServer {
       // sockets counted on 'connection' cannot overshoot.
       verifyClient: ({ req }, done) => {
         const ip = clientIp(req);
-        if ((open.get(addressKey(ip)) ?? 0) < maxSocketsPerAddress) return done(true);
-        this.logger.warn({ ip }, 'websocket refused: too many sockets from one address');
-        done(false, 429, 'Too Many Requests', {
-          'Retry-After': String(SOCKET_RETRY_AFTER_SECONDS),
-        });
+        if ((open.get(addressKey(ip)) ?? 0) >= maxSocketsPerAddress) {
+          this.logger.warn({ ip }, 'websocket refused: too many sockets from one address');
+          done(false, 429, 'Too Many Requests', {
+            'Retry-After': String(SOCKET_RETRY_AFTER_SECONDS),
+          });
+          return;
+        }
+        this.addresses.set(req, ip);
+        done(true);
       },
     });
     wss.on('connection', (socket, request) => {
-      const ip = clientIp(request);
-      this.addresses.set(request, ip);
-      const key = addressKey(ip);
+      const key = addressKey(this.addresses.get(request));
       open.set(key, (open.get(key) ?? 0) + 1);
       socket.once('close', () => {
         const left = (open.get(key) ?? 1) - 1;
