@@ -70,6 +70,11 @@ export type ScenarioResult = Sample & {
   /** CPU time per request over the measured window (user + system), µs. */
   serverMicrosPerRequest?: number;
   databaseMicrosPerRequest?: number;
+  /**
+   * Each slice on its own, in the order measured (information only: the figures above add the
+   * slices up). They tell whether a round's spread comes from single slices or whole processes.
+   */
+  slices?: ScenarioResult[];
 };
 
 export interface Round {
@@ -484,8 +489,21 @@ function withCpu(sample: Sample, cpu: CpuUse): ScenarioResult {
   };
 }
 
-/** One scenario's slices of a round as one sample: requests, latencies and CPU added up. */
+/**
+ * One scenario's slices of a round as one sample: requests, latencies and CPU added up; each
+ * slice's own figures beside them.
+ */
 function combine(parts: Array<{ slice: Slice; cpu: CpuUse }>): ScenarioResult {
+  return {
+    ...combineCpu(parts),
+    slices: parts.map((part) => {
+      const { cpu, ...alone } = combineCpu([part]);
+      return { ...alone, cpu: { server: cpu.server, other: cpu.other } };
+    }),
+  };
+}
+
+function combineCpu(parts: Array<{ slice: Slice; cpu: CpuUse }>): ScenarioResult {
   const sample = summarize(parts.map((part) => part.slice));
   const total = (pick: (cpu: CpuUse) => number | undefined, weighted = false) => {
     let sum = 0;
