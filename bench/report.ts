@@ -264,7 +264,7 @@ function formatRun(run: RunOutcome, index: number, settings: ApiSettings): strin
       `medians of ${rounds} round${rounds > 1 ? 's' : ''}; ${settings.load.connections} connections, ` +
       `each server warmed up with ${settings.serverWarmup.amount.toLocaleString('en-US')} requests ` +
       `(at most ${settings.serverWarmup.maxSeconds} s), then ` +
-      `${settings.load.durationSeconds} s measured per scenario in ${settings.slices} turns, ` +
+      `one turn unmeasured, then ${settings.load.durationSeconds} s measured per scenario in ${settings.slices} turns, ` +
       `each after ${settings.sliceWarmupSeconds} s unmeasured (login_storm's sign-ins run ` +
       `through its own slices and their warm-ups)`,
     '-'.repeat(104),
