@@ -447,8 +447,9 @@ export async function benchApi(
         }
       };
       // A first turn goes unmeasured: in it, servers fresh from their warm-up still cost more
-      // per request than in the turns after (20-40% above their round's mean for hello, me
-      // and both peers' me; see the README), so it measured how they settle, not how they run.
+      // per request than in the turns after (22-48% above their round's geometric mean for
+      // hello, me, nest_me and rest_peer; see the README): it measured how they settle, not
+      // how they run.
       progress(`round ${r}/${settings.rounds}: a turn unmeasured`);
       for (const scenario of SCENARIOS) await slice(scenario, false);
       const parts = new Map<Scenario, Array<{ slice: Slice; cpu: CpuUse }>>();
