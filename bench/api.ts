@@ -411,7 +411,7 @@ export async function benchApi(
       const storm = { logins: 0, seconds: 0, failures: 0 };
       /**
        * One slice of `scenario` after its warm-up (for the storm, with the storm through both).
-       * Unless `counted`, the slice and its sign-ins go uncounted.
+       * Unless `counted`, its successful sign-ins go uncounted (failed ones always count).
        */
       const slice = async (
         scenario: Scenario,
@@ -439,10 +439,10 @@ export async function benchApi(
         } finally {
           // Every sign-in in flight comes back before the next scenario's turn.
           const result = await logins?.stop();
+          if (result) storm.failures += result.failures;
           if (result && counted) {
             storm.logins += result.logins;
             storm.seconds += result.seconds;
-            storm.failures += result.failures;
           }
         }
       };
@@ -506,16 +506,10 @@ function withCpu(sample: Sample, cpu: CpuUse): ScenarioResult {
  * slice's own figures beside them.
  */
 function combine(parts: Array<{ slice: Slice; cpu: CpuUse }>): ScenarioResult {
-  return {
-    ...combineCpu(parts),
-    slices: parts.map((part) => {
-      const { cpu, ...alone } = combineCpu([part]);
-      return { ...alone, cpu: { server: cpu.server, other: cpu.other } };
-    }),
-  };
+  return { ...addUp(parts), slices: parts.map((part) => addUp([part])) };
 }
 
-function combineCpu(parts: Array<{ slice: Slice; cpu: CpuUse }>): ScenarioResult {
+function addUp(parts: Array<{ slice: Slice; cpu: CpuUse }>): ScenarioResult {
   const sample = summarize(parts.map((part) => part.slice));
   const total = (pick: (cpu: CpuUse) => number | undefined, weighted = false) => {
     let sum = 0;
