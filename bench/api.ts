@@ -65,6 +65,30 @@ export const SCENARIOS = [
 ] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
+/**
+ * The order in which the scenarios take a turn (SCENARIOS is the order they are reported in).
+ * The two sides of every target ratio run next to each other or one slot apart, the
+ * information-only scenarios last: this machine's speed moves from one second to the next, and
+ * in the 04:01 run of 2026-12-01 (the order of SCENARIOS) slices one slot apart moved together
+ * with a correlation of 0.46, two apart 0.35, four apart 0.28 and six apart 0.13, while
+ * `my_todos` ran six slots from `hello` and the storm seven from `me`.
+ */
+const TURN_ORDER: readonly Scenario[] = [
+  'login_storm',
+  'nest_me',
+  'me',
+  'rest_peer',
+  'hello',
+  'my_todos',
+  'nest_my_todos',
+  'hello_protos',
+  'nest_string_me',
+  'nest_string_my_todos',
+];
+if (TURN_ORDER.length !== SCENARIOS.length || SCENARIOS.some((s) => !TURN_ORDER.includes(s))) {
+  throw new Error('TURN_ORDER must name every scenario once');
+}
+
 export type ScenarioResult = Sample & {
   cpu: CpuUse;
   /** CPU time per request over the measured window (user + system), µs. */
@@ -337,7 +361,7 @@ export async function setUpApi(
  * First a probe product (command counting on, `--expose-gc`) takes the one-off measurements:
  * database commands per page, login and account timing, heap growth, subscriptions. Then each
  * round forks every server afresh (so rounds are independent samples, JIT state included),
- * runs the scenarios in turns, in the order of SCENARIOS, and ends with the register flood on
+ * runs the scenarios in turns, in TURN_ORDER, and ends with the register flood on
  * its product; the CPU meters cover only the measured slices. Rounds' product children run
  * with command monitoring off, as production does.
  */
@@ -451,11 +475,11 @@ export async function benchApi(
       // hello, me, nest_me and rest_peer; see the README): it measured how they settle, not
       // how they run.
       progress(`round ${r}/${settings.rounds}: a turn unmeasured`);
-      for (const scenario of SCENARIOS) await slice(scenario, false);
+      for (const scenario of TURN_ORDER) await slice(scenario, false);
       const parts = new Map<Scenario, Array<{ slice: Slice; cpu: CpuUse }>>();
       for (let turn = 1; turn <= settings.slices; turn++) {
         progress(`round ${r}/${settings.rounds}: turn ${turn}/${settings.slices}`);
-        for (const scenario of SCENARIOS) {
+        for (const scenario of TURN_ORDER) {
           parts.set(scenario, [...(parts.get(scenario) ?? []), await slice(scenario, true)]);
         }
       }

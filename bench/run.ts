@@ -26,9 +26,9 @@ function settingsFor(quick: boolean, cpuProfileDir: string | undefined): ApiSett
     load: {
       connections: 10,
       pipelining: 1,
-      durationSeconds: quick ? 2 : 5,
+      durationSeconds: quick ? 2 : 8,
     },
-    slices: quick ? 2 : 5,
+    slices: quick ? 2 : 8,
     sliceWarmupSeconds: quick ? 0.5 : 1,
     serverWarmup: quick ? { amount: 3_000, maxSeconds: 4 } : { amount: 15_000, maxSeconds: 20 },
     heapAt: quick ? [10_000, 20_000] : [50_000, 100_000],
