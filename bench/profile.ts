@@ -2,22 +2,29 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { HELLO_PROTOS_ENV, serverEnv } from './api';
 import { buildServers } from './build';
 import { forkServer } from './children';
 import { ME, graphqlRequest, myTodos } from './graphql';
 import { installSignalHandlers, onStop, stopEverything } from './lifecycle';
 import { measure, warmUp } from './load';
+import { startLoginStorm } from './logins';
 import { startMailSink } from './mail-sink';
 import { seed } from './seed';
 import { spawnEmbeddedServer } from '@graphql-auth-api/embedded-mongo';
 
 /**
- * `npm run bench:profile -- hello|hello_protos|me|my_todos [seconds]`: one server process under one scenario
- * with V8's CPU profiler on, then the functions and packages that took its CPU, by self time.
+ * `npm run bench:profile -- hello|hello_protos|me|my_todos|login [seconds]`: one server process
+ * under one scenario with V8's CPU profiler on, then the functions and packages that took its
+ * CPU, by self time (`login`: the bench's login storm alone, per successful sign-in; argon2
+ * runs on the pool's threads, outside the profile).
  * Only the measured window is profiled (after a warm-up). The profile itself stays in a
  * temporary folder for a closer look (Chrome DevTools, speedscope).
  */
+
+/** As many signing-in clients as `npm run bench`'s login storm. */
+const STORM_CLIENTS = 20;
 
 interface ProfileNode {
   id: number;
@@ -89,8 +96,8 @@ async function main(): Promise<void> {
   installSignalHandlers();
   const scenario = process.argv[2] ?? 'me';
   const seconds = Number(process.argv[3] ?? 10);
-  if (!['hello', 'hello_protos', 'me', 'my_todos'].includes(scenario)) {
-    throw new Error('scenario: hello, hello_protos, me or my_todos');
+  if (!['hello', 'hello_protos', 'me', 'my_todos', 'login'].includes(scenario)) {
+    throw new Error('scenario: hello, hello_protos, me, my_todos or login');
   }
 
   // Compiled code, as production and `npm run bench` run it.
@@ -114,6 +121,21 @@ async function main(): Promise<void> {
       await product.stop();
       const served = scenario === 'hello_protos' ? HELLO_PROTOS_ENV : {};
       target = await forkServer('hello', { env: { ...env, ...served }, options });
+    }
+    if (scenario === 'login') {
+      const warm = startLoginStorm(target.url, users, STORM_CLIENTS);
+      await sleep(3000);
+      await warm.stop();
+      await target.ask('profileStart');
+      const storm = startLoginStorm(target.url, users, STORM_CLIENTS);
+      await sleep(seconds * 1000);
+      const { logins, failures } = await storm.stop();
+      await target.ask('profileStop');
+      if (failures > 0) throw new Error(`login: ${failures} sign-ins failed`);
+      process.stdout.write(`login: ${(logins / seconds).toFixed(1)} sign-ins/s\n`);
+      const profile = JSON.parse(readFileSync(profileFile, 'utf8')) as CpuProfile;
+      process.stdout.write(`${summarize(profile, logins)}\nprofile: ${profileFile}\n`);
+      return;
     }
     const query = {
       hello: '{ hello }',
