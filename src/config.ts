@@ -137,6 +137,7 @@ const envSchema = z.object({
   ARGON2_QUEUE_MAX: int(64, 1, 10000),
   ARGON2_QUEUE_PER_CLIENT: int(8, 1, 10000),
   THREAD_POOL_NICE: int(19, 0, 19),
+  THREAD_POOL_IDLE: bool(true),
   MAX_SESSIONS_PER_USER: int(20, 1, 10000),
   MAX_TODOS_PER_USER: int(1000, 1, 10_000_000),
   MAX_CONCURRENT_REQUESTS_PER_IP: int(8, 1, 100_000),
@@ -232,6 +233,8 @@ export interface Config {
   hashQueue: { max: number; perClient: number };
   /** How many nice levels below the event loop libuv's pool (argon2) runs; 0 = the same. */
   threadPoolNice: number;
+  /** With threadPoolNice > 0: the pool's threads run under SCHED_IDLE as well (Linux). */
+  threadPoolIdle: boolean;
   quotas: { sessionsPerUser: number; todosPerUser: number };
   /** GraphQL requests per client address in progress at once, and waiting beyond that. */
   addressConcurrency: {
@@ -482,6 +485,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     rateLimits: rateLimitsOf(env as unknown as Record<string, RateLimit | undefined>),
     hashQueue: { max: env.ARGON2_QUEUE_MAX, perClient: env.ARGON2_QUEUE_PER_CLIENT },
     threadPoolNice: env.THREAD_POOL_NICE,
+    threadPoolIdle: env.THREAD_POOL_IDLE,
     quotas: { sessionsPerUser: env.MAX_SESSIONS_PER_USER, todosPerUser: env.MAX_TODOS_PER_USER },
     addressConcurrency: {
       running: env.MAX_CONCURRENT_REQUESTS_PER_IP,

@@ -19,11 +19,16 @@ async function main(): Promise<void> {
   const loaded = loadConfig();
   const config = { ...loaded, jwt: withPersistedDevelopmentSecret(loaded.jwt) };
   // First, before the logger and the database connection use libuv's pool.
-  const pool = await lowerThreadPoolPriority(config.threadPoolNice);
+  const pool = await lowerThreadPoolPriority(config.threadPoolNice, config.threadPoolIdle);
   const logger = createLogger(config);
   for (const warning of config.warnings) logger.warn(warning);
   if (pool.outcome === 'too-late') {
     logger.warn('THREAD_POOL_NICE: the thread pool was already running; it keeps its priority');
+  }
+  if (pool.outcome === 'lowered' && typeof pool.idlePolicy === 'object') {
+    logger.warn(
+      `THREAD_POOL_IDLE: hashing stays at nice ${pool.nice} without SCHED_IDLE: ${pool.idlePolicy.failed}`,
+    );
   }
 
   let embedded: SpawnedEmbeddedServer | undefined;

@@ -17,9 +17,11 @@ serveChild(async () => {
   const options = childOptions();
   const config = loadConfig();
   // As src/index.ts does; a bench that silently measured without it would mislead.
-  const pool = await lowerThreadPoolPriority(config.threadPoolNice);
+  const pool = await lowerThreadPoolPriority(config.threadPoolNice, config.threadPoolIdle);
   if (pool.outcome === 'too-late')
     throw new Error('THREAD_POOL_NICE: the pool was already running');
+  if (pool.outcome === 'lowered' && typeof pool.idlePolicy === 'object')
+    throw new Error(`THREAD_POOL_IDLE: ${pool.idlePolicy.failed}`);
   const logger = createLogger(config);
   await connectDatabase(config.mongodbUri!, {
     dbName: options.dbName,

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { once } from 'node:events';
 import { getPriority } from 'node:os';
@@ -5,7 +6,13 @@ import { Worker } from 'node:worker_threads';
 
 /** What `lowerThreadPoolPriority` did, for the start-up log. */
 export type ThreadPoolPriority =
-  | { outcome: 'lowered'; nice: number; threads: number }
+  | {
+      outcome: 'lowered';
+      nice: number;
+      threads: number;
+      /** 'idle': the threads run under SCHED_IDLE too; else why they do not (or 'off'). */
+      idlePolicy: 'idle' | 'off' | { failed: string };
+    }
   | { outcome: 'off' }
   /** setpriority is per process outside Linux: it would lower the event loop as well. */
   | { outcome: 'unsupported' }
@@ -52,9 +59,13 @@ function threadNices(): Map<string, number> {
  * Linux keeps a nice value per thread, and a new thread takes its creator's. libuv creates
  * the pool's threads all at once, on the process's first use of the pool, from the thread
  * that makes it. So this must run before anything uses the pool (before the logger and the
- * database connection); if something did, nothing changes and the outcome says so.
+ * database connection); if something did, nothing changes and the outcome says so. With
+ * `idle`, the pool's threads also run under SCHED_IDLE (`idleSchedulingPolicy`).
  */
-export async function lowerThreadPoolPriority(by: number): Promise<ThreadPoolPriority> {
+export async function lowerThreadPoolPriority(
+  by: number,
+  idle = false,
+): Promise<ThreadPoolPriority> {
   if (by === 0) return { outcome: 'off' };
   if (process.platform !== 'linux') return { outcome: 'unsupported' };
   const nice = Math.min(19, getPriority(0) + by);
@@ -63,12 +74,42 @@ export async function lowerThreadPoolPriority(by: number): Promise<ThreadPoolPri
   try {
     const [workerThread] = (await once(worker, 'message')) as [string];
     // The threads that appeared meanwhile, at the lowered priority: the pool's.
-    let threads = 0;
+    const pool: string[] = [];
     for (const [tid, value] of threadNices()) {
-      if (!before.has(tid) && tid !== workerThread && value === nice) threads += 1;
+      if (!before.has(tid) && tid !== workerThread && value === nice) pool.push(tid);
     }
-    return threads > 0 ? { outcome: 'lowered', nice, threads } : { outcome: 'too-late' };
+    if (pool.length === 0) return { outcome: 'too-late' };
+    return {
+      outcome: 'lowered',
+      nice,
+      threads: pool.length,
+      idlePolicy: idle ? idleSchedulingPolicy(pool) : 'off',
+    };
   } finally {
     await worker.terminate();
+  }
+}
+
+/**
+ * Puts the given threads of this process under SCHED_IDLE (sched(7)), with util-linux's `chrt`
+ * (Node has no binding for sched_setscheduler; any user may move its own threads there). A
+ * nice value only weighs a thread's share: a nice-19 thread that holds a core still runs out
+ * its time slice (milliseconds) before a woken event loop gets the core back, and the
+ * scheduler does not count its core as free when it places the threads it wakes. An idle-policy
+ * thread is preempted at once and its core counts as free. Threads a hash starts (argon2's
+ * lanes) inherit the policy. Returns 'idle', or why not; the nice value stays either way.
+ */
+function idleSchedulingPolicy(threads: string[]): 'idle' | { failed: string } {
+  try {
+    for (const tid of threads) {
+      execFileSync('chrt', ['--idle', '--pid', '0', tid], { stdio: 'pipe', timeout: 5_000 });
+    }
+    return 'idle';
+  } catch (error) {
+    const { code, stderr } = error as { code?: string; stderr?: Buffer };
+    return {
+      failed:
+        code === 'ENOENT' ? 'chrt (util-linux) is not installed' : String(stderr ?? error).trim(),
+    };
   }
 }
