@@ -54,6 +54,9 @@ export async function measureLoginTiming(
   return { attempts, unknownMedianMs: median(unknown), knownMedianMs: median(wrong) };
 }
 
+/** Clients signing in at once in `npm run bench`'s login storm (and the `login` profile). */
+export const STORM_CLIENTS = 20;
+
 export interface LoginStorm {
   /** Ends the storm once every client's request in flight has come back. */
   stop(): Promise<{ logins: number; failures: number; seconds: number }>;

@@ -9,7 +9,7 @@ import { forkServer } from './children';
 import { ME, graphqlRequest, myTodos } from './graphql';
 import { installSignalHandlers, onStop, stopEverything } from './lifecycle';
 import { measure, warmUp } from './load';
-import { startLoginStorm } from './logins';
+import { STORM_CLIENTS, startLoginStorm } from './logins';
 import { startMailSink } from './mail-sink';
 import { seed } from './seed';
 import { spawnEmbeddedServer } from '@graphql-auth-api/embedded-mongo';
@@ -22,9 +22,6 @@ import { spawnEmbeddedServer } from '@graphql-auth-api/embedded-mongo';
  * Only the measured window is profiled (after a warm-up). The profile itself stays in a
  * temporary folder for a closer look (Chrome DevTools, speedscope).
  */
-
-/** As many signing-in clients as `npm run bench`'s login storm. */
-const STORM_CLIENTS = 20;
 
 interface ProfileNode {
   id: number;
@@ -122,43 +119,47 @@ async function main(): Promise<void> {
       const served = scenario === 'hello_protos' ? HELLO_PROTOS_ENV : {};
       target = await forkServer('hello', { env: { ...env, ...served }, options });
     }
-    if (scenario === 'login') {
-      const warm = startLoginStorm(target.url, users, STORM_CLIENTS);
-      await sleep(3000);
-      await warm.stop();
+    /**
+     * Unprofiled warm-up, then exactly the measured window profiled: what it served (printed)
+     * and how many requests (sign-ins for `login`) the profile is divided by.
+     */
+    const window = async (): Promise<{ line: string; requests: number }> => {
+      if (scenario === 'login') {
+        const warm = startLoginStorm(target.url, users, STORM_CLIENTS);
+        await sleep(3000);
+        await warm.stop();
+        await target.ask('profileStart');
+        const storm = startLoginStorm(target.url, users, STORM_CLIENTS);
+        await sleep(seconds * 1000);
+        const { logins, failures } = await storm.stop();
+        await target.ask('profileStop');
+        if (failures > 0) throw new Error(`login: ${failures} sign-ins failed`);
+        return { line: `login: ${(logins / seconds).toFixed(1)} sign-ins/s`, requests: logins };
+      }
+      const query = {
+        hello: '{ hello }',
+        hello_protos: '{ hello }',
+        me: ME,
+        my_todos: myTodos(20),
+      }[scenario]!;
+      const requests = users.map((user) => graphqlRequest(query, undefined, user.token));
+      const load = {
+        connections: 10,
+        pipelining: 1 as const,
+        durationSeconds: seconds,
+      };
+      await warmUp(`${scenario} (warm-up)`, target.url, requests, { maxSeconds: 3 }, load);
       await target.ask('profileStart');
-      const storm = startLoginStorm(target.url, users, STORM_CLIENTS);
-      await sleep(seconds * 1000);
-      const { logins, failures } = await storm.stop();
+      const sample = await measure(scenario, target.url, requests, load);
       await target.ask('profileStop');
-      if (failures > 0) throw new Error(`login: ${failures} sign-ins failed`);
-      process.stdout.write(`login: ${(logins / seconds).toFixed(1)} sign-ins/s\n`);
-      const profile = JSON.parse(readFileSync(profileFile, 'utf8')) as CpuProfile;
-      process.stdout.write(`${summarize(profile, logins)}\nprofile: ${profileFile}\n`);
-      return;
-    }
-    const query = {
-      hello: '{ hello }',
-      hello_protos: '{ hello }',
-      me: ME,
-      my_todos: myTodos(20),
-    }[scenario]!;
-    const requests = users.map((user) => graphqlRequest(query, undefined, user.token));
-    const load = {
-      connections: 10,
-      pipelining: 1 as const,
-      durationSeconds: seconds,
+      return {
+        line: `${scenario}: ${sample.requestsPerSecond} req/s, p50 ${sample.p50} ms, p99 ${sample.p99} ms`,
+        requests: sample.requests,
+      };
     };
-    // Warm up unprofiled, then profile exactly the measured window.
-    await warmUp(`${scenario} (warm-up)`, target.url, requests, { maxSeconds: 3 }, load);
-    await target.ask('profileStart');
-    const sample = await measure(scenario, target.url, requests, load);
-    await target.ask('profileStop');
-    process.stdout.write(
-      `${scenario}: ${sample.requestsPerSecond} req/s, p50 ${sample.p50} ms, p99 ${sample.p99} ms\n`,
-    );
+    const { line, requests } = await window();
     const profile = JSON.parse(readFileSync(profileFile, 'utf8')) as CpuProfile;
-    process.stdout.write(`${summarize(profile, sample.requests)}\nprofile: ${profileFile}\n`);
+    process.stdout.write(`${line}\n${summarize(profile, requests)}\nprofile: ${profileFile}\n`);
   } finally {
     await stopEverything();
   }

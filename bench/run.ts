@@ -3,6 +3,7 @@ import path from 'node:path';
 import { type ApiSettings, benchApi, setUpApi } from './api';
 import { buildNestPeer, buildServers } from './build';
 import { findChildPid, machineBusy } from './cpu';
+import { STORM_CLIENTS } from './logins';
 import { benchEmbeddedDb } from './embedded-db';
 import { installSignalHandlers, onStop, stopEverything, stoppedBySignal } from './lifecycle';
 import { type BenchOutcome, computeRatios, formatReport, machineLine, resultsJson } from './report';
@@ -33,7 +34,7 @@ function settingsFor(quick: boolean, cpuProfileDir: string | undefined): ApiSett
     serverWarmup: quick ? { amount: 3_000, maxSeconds: 4 } : { amount: 15_000, maxSeconds: 20 },
     heapAt: quick ? [10_000, 20_000] : [50_000, 100_000],
     loginAttempts: quick ? 50 : 200,
-    stormClients: 20,
+    stormClients: STORM_CLIENTS,
     users: 10,
     sockets: quick ? 200 : 1000,
     cpuProfileDir,

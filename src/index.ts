@@ -7,7 +7,7 @@ import { ConfigError, loadConfig } from './config';
 import { connectDatabase, disconnectDatabase } from './db/connect';
 import { type SpawnedEmbeddedServer, spawnEmbeddedDatabase } from './db/embedded';
 import { createLogger } from './logger';
-import { lowerThreadPoolPriority } from './common/thread-pool';
+import { lowerThreadPoolPriority, threadPoolWarnings } from './common/thread-pool';
 import { bootstrapAdmin } from './users/admin-bootstrap';
 
 const EMBEDDED_DB_NAME = 'graphql-auth-api';
@@ -22,14 +22,7 @@ async function main(): Promise<void> {
   const pool = await lowerThreadPoolPriority(config.threadPoolNice, config.threadPoolIdle);
   const logger = createLogger(config);
   for (const warning of config.warnings) logger.warn(warning);
-  if (pool.outcome === 'too-late') {
-    logger.warn('THREAD_POOL_NICE: the thread pool was already running; it keeps its priority');
-  }
-  if (pool.outcome === 'lowered' && typeof pool.idlePolicy === 'object') {
-    logger.warn(
-      `THREAD_POOL_IDLE: hashing stays at nice ${pool.nice} without SCHED_IDLE: ${pool.idlePolicy.failed}`,
-    );
-  }
+  for (const warning of threadPoolWarnings(pool)) logger.warn(warning);
 
   let embedded: SpawnedEmbeddedServer | undefined;
   let uri = config.mongodbUri;

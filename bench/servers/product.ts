@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import mongoose from 'mongoose';
 import { createApp } from '../../src/app';
-import { lowerThreadPoolPriority } from '../../src/common/thread-pool';
+import { lowerThreadPoolPriority, threadPoolWarnings } from '../../src/common/thread-pool';
 import { loadConfig } from '../../src/config';
 import { connectDatabase } from '../../src/db/connect';
 import { createLogger } from '../../src/logger';
@@ -18,10 +18,8 @@ serveChild(async () => {
   const config = loadConfig();
   // As src/index.ts does; a bench that silently measured without it would mislead.
   const pool = await lowerThreadPoolPriority(config.threadPoolNice, config.threadPoolIdle);
-  if (pool.outcome === 'too-late')
-    throw new Error('THREAD_POOL_NICE: the pool was already running');
-  if (pool.outcome === 'lowered' && typeof pool.idlePolicy === 'object')
-    throw new Error(`THREAD_POOL_IDLE: ${pool.idlePolicy.failed}`);
+  const [problem] = threadPoolWarnings(pool);
+  if (problem) throw new Error(problem);
   const logger = createLogger(config);
   await connectDatabase(config.mongodbUri!, {
     dbName: options.dbName,

@@ -113,3 +113,16 @@ function idleSchedulingPolicy(threads: string[]): 'idle' | { failed: string } {
     };
   }
 }
+
+/** What the start-up log must say about a `lowerThreadPoolPriority` outcome (nothing: fine). */
+export function threadPoolWarnings(pool: ThreadPoolPriority): string[] {
+  if (pool.outcome === 'too-late') {
+    return ['THREAD_POOL_NICE: the thread pool was already running; it keeps its priority'];
+  }
+  if (pool.outcome === 'lowered' && typeof pool.idlePolicy === 'object') {
+    return [
+      `THREAD_POOL_IDLE: hashing stays at nice ${pool.nice} without SCHED_IDLE: ${pool.idlePolicy.failed}`,
+    ];
+  }
+  return [];
+}
