@@ -36,6 +36,8 @@ export interface ApiSettings {
   slices: number;
   /** Unmeasured load right before each slice. */
   sliceWarmupSeconds: number;
+  /** Scenarios whose slices run this many times as long as the others'. */
+  longerSlices: Partial<Record<Scenario, number>>;
   /** `me` requests after which the product's heap is read (the ratio is second / first). */
   heapAt: [number, number];
   loginAttempts: number;
@@ -451,7 +453,9 @@ export async function benchApi(
           const sliceWarmup = { maxSeconds: settings.sliceWarmupSeconds };
           await warmUp(scenario, child.url, requests, sliceWarmup, settings.load);
           const meter = cpuMeter({ server: child.pid, database: db.pid });
-          const seconds = settings.load.durationSeconds / settings.slices;
+          const seconds =
+            (settings.load.durationSeconds / settings.slices) *
+            (settings.longerSlices[scenario] ?? 1);
           const measuredSlice = await measureSlice(
             scenario,
             child.url,

@@ -253,6 +253,18 @@ export function machineLine(): string {
   return `${cpus[0]?.model ?? 'unknown cpu'}, ${cpus.length} cores, node ${process.version}`;
 }
 
+/** The scenarios measured for longer, and how long: " (login_storm and me: 24 s)". */
+function longer(settings: ApiSettings): string {
+  const byLength = new Map<number, string[]>();
+  for (const [scenario, times] of Object.entries(settings.longerSlices)) {
+    byLength.set(times, [...(byLength.get(times) ?? []), scenario]);
+  }
+  const parts = [...byLength].map(
+    ([times, names]) => `${names.join(' and ')}: ${times * settings.load.durationSeconds} s`,
+  );
+  return parts.length > 0 ? ` (${parts.join('; ')})` : '';
+}
+
 function formatRun(run: RunOutcome, index: number, settings: ApiSettings): string[] {
   const { api } = run;
   const rounds = api.rounds.length;
@@ -264,7 +276,8 @@ function formatRun(run: RunOutcome, index: number, settings: ApiSettings): strin
       `medians of ${rounds} round${rounds > 1 ? 's' : ''}; ${settings.load.connections} connections, ` +
       `each server warmed up with ${settings.serverWarmup.amount.toLocaleString('en-US')} requests ` +
       `(at most ${settings.serverWarmup.maxSeconds} s), then ` +
-      `one turn unmeasured, then ${settings.load.durationSeconds} s measured per scenario in ${settings.slices} turns, ` +
+      `one turn unmeasured, then ${settings.load.durationSeconds} s measured per scenario` +
+      `${longer(settings)} in ${settings.slices} turns, ` +
       `each after ${settings.sliceWarmupSeconds} s unmeasured (login_storm's sign-ins run ` +
       `through its own slices and their warm-ups)`,
     '-'.repeat(104),
