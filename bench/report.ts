@@ -253,16 +253,12 @@ export function machineLine(): string {
   return `${cpus[0]?.model ?? 'unknown cpu'}, ${cpus.length} cores, node ${process.version}`;
 }
 
-/** The scenarios measured for longer, and how long: " (login_storm and me: 24 s)". */
-function longer(settings: ApiSettings): string {
-  const byLength = new Map<number, string[]>();
-  for (const [scenario, times] of Object.entries(settings.longerSlices)) {
-    byLength.set(times, [...(byLength.get(times) ?? []), scenario]);
-  }
-  const parts = [...byLength].map(
-    ([times, names]) => `${names.join(' and ')}: ${times * settings.load.durationSeconds} s`,
+/** The scenarios measured for longer, and how long: " (login_storm 24 s, me 24 s)". */
+function longer({ longerSlices, load }: ApiSettings): string {
+  const parts = Object.entries(longerSlices).map(
+    ([scenario, times]) => `${scenario} ${times * load.durationSeconds} s`,
   );
-  return parts.length > 0 ? ` (${parts.join('; ')})` : '';
+  return parts.length > 0 ? ` (${parts.join(', ')})` : '';
 }
 
 function formatRun(run: RunOutcome, index: number, settings: ApiSettings): string[] {

@@ -31,12 +31,8 @@ function settingsFor(quick: boolean, cpuProfileDir: string | undefined): ApiSett
     },
     slices: quick ? 2 : 8,
     sliceWarmupSeconds: quick ? 0.5 : 1,
-    // The storm ratio divides two p99s, each read from a few dozen of a slice's slowest
-    // requests, and it was the one ratio whose two runs disagreed in the 12:07 run of 2026-12-01
-    // (1.83 and 1.61). Its rounds scattered about as much as their slices' noise alone explains
-    // (log sd 0.10-0.12 between rounds; 0.23-0.35 between a round's 8 slices, / sqrt 8 = 0.08-
-    // 0.12), most of it the quiet `me`'s p99 (log sd 0.13-0.17 between rounds, the storm's
-    // 0.08). Longer slices of the two sides are the cheapest more measured time.
+    // The storm ratio's two p99s rest on the slowest 1% of their slices' requests; measured
+    // 1 s at a time, its two runs were 13.8% apart (README, "Performance", on the method).
     longerSlices: { login_storm: 3, me: 3 },
     serverWarmup: quick ? { amount: 3_000, maxSeconds: 4 } : { amount: 15_000, maxSeconds: 20 },
     heapAt: quick ? [10_000, 20_000] : [50_000, 100_000],
